@@ -1,0 +1,35 @@
+#pragma once
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+namespace switchboard::chat {
+
+// Delivery status of a stored message; it only ever rises (sent < delivered < read).
+enum class DeliveryStatus : std::uint8_t { kSent = 0, kDelivered = 1, kRead = 2 };
+
+const char* to_string(DeliveryStatus s);
+bool parse_delivery_status(std::string_view s, DeliveryStatus& out);
+
+// A stored room message (PROTOCOL §2 `Message`). `seq` is the room-local position (1, 2, 3, ...): it orders
+// history, anchors `since=` and `before=`, and never goes backwards, not even across restarts.
+struct Message {
+  std::string id;
+  std::string room_id;
+  std::string sender_id;
+  std::string display_name;
+  std::string content;
+  std::int64_t timestamp = 0;
+  bool is_nudge = false;
+  bool is_wink = false;
+  std::string wink_id;     // set when is_wink
+  std::string type = "chat";  // "chat", "nudge" or "system"
+  DeliveryStatus status = DeliveryStatus::kSent;
+  std::uint64_t seq = 0;
+  bool deleted = false;  // content removed at the sender's request; shown as a placeholder
+};
+
+// The wire shape of a Message.
+nlohmann::json to_json(const Message& m);
+
+}  // namespace switchboard::chat

@@ -1,0 +1,134 @@
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace switchboard::config {
+
+// A configured public group room.
+struct GroupRoom {
+  std::string id;
+  std::string name;
+};
+
+// The whole typed configuration. Every field has the documented default of config/switchboard.json; see that file
+// for the meaning of each key. Plain data: copy it freely, read it from any thread.
+struct Config {
+  struct Server {
+    std::string listen = "127.0.0.1:8080";
+    int threads = 0;  // 0: one per core
+    std::string web_root;  // empty: the UI embedded in the binary
+    std::size_t body_limit_bytes = 64 * 1024;
+    std::size_t header_limit_bytes = 8 * 1024;
+    int request_timeout_seconds = 30;
+    int keep_alive_timeout_seconds = 60;
+    int shutdown_timeout_seconds = 10;
+    std::string port_file;  // when set, the bound port is written here (tests)
+  } server;
+
+  struct Session {
+    int ttl_seconds = 1200;
+    int touch_interval_seconds = 60;
+    int sweep_interval_seconds = 10;
+  } session;
+
+  struct Redis {
+    std::string url;
+  } redis;
+
+  struct Turnstile {
+    std::string site_key;
+    std::string secret_key;
+    std::string verify_url = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+  } turnstile;
+
+  struct Security {
+    std::vector<std::string> allowed_origins;
+    std::vector<std::string> trusted_proxies;
+    int login_per_10s = 5;
+  } security;
+
+  struct Chat {
+    std::vector<GroupRoom> rooms = {{"general", "General Chat"}, {"music", "Music 🎵"}};
+    std::vector<std::string> winks = {"dancing_pig", "kiss", "heart_burst", "thunder"};
+    std::size_t history_on_join = 100;
+    std::size_t room_cache_messages = 200;
+    std::size_t max_content_code_points = 2048;
+    std::size_t max_display_name_code_points = 50;
+    std::size_t max_personal_message_code_points = 128;
+    std::size_t max_frame_bytes = 64 * 1024;
+    int rate_limit_messages = 15;
+    int rate_limit_window_seconds = 60;
+    int min_chat_interval_ms = 200;
+    int nudge_limit = 3;
+    int nudge_window_seconds = 10;
+    int typing_timeout_ms = 3000;
+    int heartbeat_timeout_seconds = 90;
+  } chat;
+
+  struct WebSocket {
+    std::size_t max_queued_messages = 1024;
+    std::size_t max_queued_bytes = 4 * 1024 * 1024;
+    int write_timeout_seconds = 30;
+    int handshake_timeout_seconds = 30;
+  } ws;
+
+  struct Presence {
+    int away_after_seconds = 600;
+  } presence;
+
+  struct History {
+    std::string backend = "memory";  // "memory" (more in later issues)
+    std::size_t memory_max_messages_per_room = 10000;
+  } history;
+
+  struct Ai {
+    bool enabled = true;
+    std::string provider;  // empty, "workers-ai" or "openai"
+    std::string base_url;
+    std::string api_key;
+    std::string model = "@cf/meta/llama-3.2-1b-instruct";
+    std::string account_id;
+    int timeout_seconds = 20;
+    std::size_t context_messages = 10;
+    int user_daily_quota = 50;
+    int global_daily_quota = 4000;
+  } ai;
+
+  struct Data {
+    std::string dir = "./data";
+    std::string users_file = "config/users.json";
+    std::string personas_file = "config/personas.json";
+  } data;
+
+  struct Log {
+    std::string level = "info";
+    std::string format = "text";  // "text" or "json"
+  } log;
+};
+
+// Thrown for any bad configuration; what() names the offending key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Loads `path` (JSON with // comments), then applies SWITCHBOARD_* environment variables from `env`, then the
+// `overrides` (key -> value, from the command line), and validates the result. A missing file is an error only
+// when `must_exist`. Throws ConfigError.
+Config load(const std::filesystem::path& path, bool must_exist, const std::map<std::string, std::string>& env,
+            const std::map<std::string, std::string>& overrides);
+
+// The environment variable that overrides `key`, e.g. "redis.url" -> "SWITCHBOARD_REDIS_URL".
+std::string env_name(const std::string& key);
+
+// Every key the loader accepts, in file order (for --help and the documentation test).
+std::vector<std::string> known_keys();
+
+// Reads the current process environment into a map (only SWITCHBOARD_* variables).
+std::map<std::string, std::string> process_environment();
+
+}  // namespace switchboard::config

@@ -1,0 +1,333 @@
+#include "switchboard/config/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+extern char** environ;
+
+namespace switchboard::config {
+namespace {
+
+using nlohmann::json;
+
+// One configurable key bound to a field of a Config instance: how to read it from JSON and from a string.
+struct Binding {
+  std::string key;
+  std::function<void(const json&)> from_json;
+  std::function<void(const std::string&)> from_string;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& why) {
+  throw ConfigError("config key '" + key + "': " + why);
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+template <typename Int>
+Int parse_int(const std::string& key, const std::string& s) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(s, &used);
+    if (used != s.size()) fail(key, "expected a whole number, got '" + s + "'");
+    if (v < static_cast<long long>(std::numeric_limits<Int>::min()) ||
+        static_cast<unsigned long long>(v) > static_cast<unsigned long long>(std::numeric_limits<Int>::max()))
+      fail(key, "number out of range: " + s);
+    return static_cast<Int>(v);
+  } catch (const std::logic_error&) {
+    fail(key, "expected a whole number, got '" + s + "'");
+  }
+}
+
+Binding bind(const std::string& key, std::string& field) {
+  return {key,
+          [&field, key](const json& j) {
+            if (!j.is_string()) fail(key, "expected a string");
+            field = j.get<std::string>();
+          },
+          [&field](const std::string& s) { field = s; }};
+}
+
+Binding bind(const std::string& key, bool& field) {
+  return {key,
+          [&field, key](const json& j) {
+            if (!j.is_boolean()) fail(key, "expected true or false");
+            field = j.get<bool>();
+          },
+          [&field, key](const std::string& s) {
+            if (s == "true" || s == "1" || s == "yes" || s == "on") {
+              field = true;
+            } else if (s == "false" || s == "0" || s == "no" || s == "off") {
+              field = false;
+            } else {
+              fail(key, "expected true or false, got '" + s + "'");
+            }
+          }};
+}
+
+template <typename Int>
+  requires std::is_integral_v<Int>
+Binding bind(const std::string& key, Int& field) {
+  return {key,
+          [&field, key](const json& j) {
+            if (!j.is_number_integer()) fail(key, "expected a whole number");
+            field = parse_int<Int>(key, j.dump());
+          },
+          [&field, key](const std::string& s) { field = parse_int<Int>(key, s); }};
+}
+
+Binding bind(const std::string& key, std::vector<std::string>& field) {
+  return {key,
+          [&field, key](const json& j) {
+            if (!j.is_array()) fail(key, "expected an array of strings");
+            field.clear();
+            for (const auto& e : j) {
+              if (!e.is_string()) fail(key, "expected an array of strings");
+              field.push_back(e.get<std::string>());
+            }
+          },
+          [&field](const std::string& s) { field = split_list(s); }};
+}
+
+Binding bind(const std::string& key, std::vector<GroupRoom>& field) {
+  return {key,
+          [&field, key](const json& j) {
+            if (!j.is_array()) fail(key, "expected an array of {\"id\", \"name\"} objects");
+            field.clear();
+            for (const auto& e : j) {
+              if (!e.is_object() || !e.contains("id") || !e.contains("name") || !e["id"].is_string() ||
+                  !e["name"].is_string())
+                fail(key, "expected an array of {\"id\", \"name\"} objects");
+              field.push_back({e["id"].get<std::string>(), e["name"].get<std::string>()});
+            }
+          },
+          [&field, key](const std::string& s) {
+            // "id=Name,id2=Name 2"
+            field.clear();
+            for (const auto& item : split_list(s)) {
+              const auto eq = item.find('=');
+              if (eq == std::string::npos) fail(key, "expected id=Name pairs separated by commas");
+              field.push_back({item.substr(0, eq), item.substr(eq + 1)});
+            }
+          }};
+}
+
+std::vector<Binding> bindings(Config& c) {
+  return {
+      bind("server.listen", c.server.listen),
+      bind("server.threads", c.server.threads),
+      bind("server.web_root", c.server.web_root),
+      bind("server.body_limit_bytes", c.server.body_limit_bytes),
+      bind("server.header_limit_bytes", c.server.header_limit_bytes),
+      bind("server.request_timeout_seconds", c.server.request_timeout_seconds),
+      bind("server.keep_alive_timeout_seconds", c.server.keep_alive_timeout_seconds),
+      bind("server.shutdown_timeout_seconds", c.server.shutdown_timeout_seconds),
+      bind("server.port_file", c.server.port_file),
+      bind("session.ttl_seconds", c.session.ttl_seconds),
+      bind("session.touch_interval_seconds", c.session.touch_interval_seconds),
+      bind("session.sweep_interval_seconds", c.session.sweep_interval_seconds),
+      bind("redis.url", c.redis.url),
+      bind("turnstile.site_key", c.turnstile.site_key),
+      bind("turnstile.secret_key", c.turnstile.secret_key),
+      bind("turnstile.verify_url", c.turnstile.verify_url),
+      bind("security.allowed_origins", c.security.allowed_origins),
+      bind("security.trusted_proxies", c.security.trusted_proxies),
+      bind("security.login_per_10s", c.security.login_per_10s),
+      bind("chat.rooms", c.chat.rooms),
+      bind("chat.winks", c.chat.winks),
+      bind("chat.history_on_join", c.chat.history_on_join),
+      bind("chat.room_cache_messages", c.chat.room_cache_messages),
+      bind("chat.max_content_code_points", c.chat.max_content_code_points),
+      bind("chat.max_display_name_code_points", c.chat.max_display_name_code_points),
+      bind("chat.max_personal_message_code_points", c.chat.max_personal_message_code_points),
+      bind("chat.max_frame_bytes", c.chat.max_frame_bytes),
+      bind("chat.rate_limit_messages", c.chat.rate_limit_messages),
+      bind("chat.rate_limit_window_seconds", c.chat.rate_limit_window_seconds),
+      bind("chat.min_chat_interval_ms", c.chat.min_chat_interval_ms),
+      bind("chat.nudge_limit", c.chat.nudge_limit),
+      bind("chat.nudge_window_seconds", c.chat.nudge_window_seconds),
+      bind("chat.typing_timeout_ms", c.chat.typing_timeout_ms),
+      bind("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds),
+      bind("ws.max_queued_messages", c.ws.max_queued_messages),
+      bind("ws.max_queued_bytes", c.ws.max_queued_bytes),
+      bind("ws.write_timeout_seconds", c.ws.write_timeout_seconds),
+      bind("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds),
+      bind("presence.away_after_seconds", c.presence.away_after_seconds),
+      bind("history.backend", c.history.backend),
+      bind("history.memory_max_messages_per_room", c.history.memory_max_messages_per_room),
+      bind("ai.enabled", c.ai.enabled),
+      bind("ai.provider", c.ai.provider),
+      bind("ai.base_url", c.ai.base_url),
+      bind("ai.api_key", c.ai.api_key),
+      bind("ai.model", c.ai.model),
+      bind("ai.account_id", c.ai.account_id),
+      bind("ai.timeout_seconds", c.ai.timeout_seconds),
+      bind("ai.context_messages", c.ai.context_messages),
+      bind("ai.user_daily_quota", c.ai.user_daily_quota),
+      bind("ai.global_daily_quota", c.ai.global_daily_quota),
+      bind("data.dir", c.data.dir),
+      bind("data.users_file", c.data.users_file),
+      bind("data.personas_file", c.data.personas_file),
+      bind("log.level", c.log.level),
+      bind("log.format", c.log.format),
+  };
+}
+
+void require_positive(const std::string& key, long long v) {
+  if (v <= 0) fail(key, "must be greater than zero");
+}
+
+void validate(const Config& c) {
+  static const std::regex host_port(R"(^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
+  std::smatch m;
+  if (!std::regex_match(c.server.listen, m, host_port) || std::stoi(m[2]) > 65535)
+    fail("server.listen", "expected HOST:PORT (port 0 picks a free port), got '" + c.server.listen + "'");
+  if (c.server.threads < 0) fail("server.threads", "must be 0 (one per core) or more");
+  require_positive("server.body_limit_bytes", static_cast<long long>(c.server.body_limit_bytes));
+  require_positive("server.header_limit_bytes", static_cast<long long>(c.server.header_limit_bytes));
+  require_positive("server.request_timeout_seconds", c.server.request_timeout_seconds);
+  require_positive("server.keep_alive_timeout_seconds", c.server.keep_alive_timeout_seconds);
+  require_positive("server.shutdown_timeout_seconds", c.server.shutdown_timeout_seconds);
+  require_positive("session.ttl_seconds", c.session.ttl_seconds);
+  require_positive("session.touch_interval_seconds", c.session.touch_interval_seconds);
+  require_positive("session.sweep_interval_seconds", c.session.sweep_interval_seconds);
+  if (c.session.sweep_interval_seconds > 60)
+    fail("session.sweep_interval_seconds", "must be at most 60 (expired sessions' sockets close within 60 s)");
+  if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0 && c.redis.url.rfind("unix://", 0) != 0)
+    fail("redis.url", "expected redis://[:password@]host:port/db or unix:///path");
+  require_positive("security.login_per_10s", c.security.login_per_10s);
+  static const std::regex room_id("^[A-Za-z0-9_-]{1,64}$");
+  std::set<std::string> room_ids;
+  for (const auto& r : c.chat.rooms) {
+    if (!std::regex_match(r.id, room_id) || r.id.rfind("dm_", 0) == 0)
+      fail("chat.rooms", "room id '" + r.id + "' must match ^[A-Za-z0-9_-]{1,64}$ and not start with dm_");
+    if (!room_ids.insert(r.id).second) fail("chat.rooms", "room id '" + r.id + "' is listed twice");
+    if (r.name.empty()) fail("chat.rooms", "room '" + r.id + "' needs a name");
+  }
+  if (c.chat.winks.empty()) fail("chat.winks", "list at least one wink id");
+  require_positive("chat.history_on_join", static_cast<long long>(c.chat.history_on_join));
+  if (c.chat.room_cache_messages < c.chat.history_on_join)
+    fail("chat.room_cache_messages", "must be at least chat.history_on_join");
+  require_positive("chat.max_content_code_points", static_cast<long long>(c.chat.max_content_code_points));
+  require_positive("chat.max_display_name_code_points", static_cast<long long>(c.chat.max_display_name_code_points));
+  require_positive("chat.max_frame_bytes", static_cast<long long>(c.chat.max_frame_bytes));
+  require_positive("chat.rate_limit_messages", c.chat.rate_limit_messages);
+  require_positive("chat.rate_limit_window_seconds", c.chat.rate_limit_window_seconds);
+  if (c.chat.min_chat_interval_ms < 0) fail("chat.min_chat_interval_ms", "must not be negative");
+  require_positive("chat.nudge_limit", c.chat.nudge_limit);
+  require_positive("chat.nudge_window_seconds", c.chat.nudge_window_seconds);
+  require_positive("chat.typing_timeout_ms", c.chat.typing_timeout_ms);
+  require_positive("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds);
+  require_positive("ws.max_queued_messages", static_cast<long long>(c.ws.max_queued_messages));
+  require_positive("ws.max_queued_bytes", static_cast<long long>(c.ws.max_queued_bytes));
+  require_positive("ws.write_timeout_seconds", c.ws.write_timeout_seconds);
+  require_positive("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds);
+  require_positive("presence.away_after_seconds", c.presence.away_after_seconds);
+  if (c.history.backend != "memory") fail("history.backend", "expected \"memory\", got '" + c.history.backend + "'");
+  require_positive("history.memory_max_messages_per_room",
+                   static_cast<long long>(c.history.memory_max_messages_per_room));
+  if (!c.ai.provider.empty() && c.ai.provider != "workers-ai" && c.ai.provider != "openai")
+    fail("ai.provider", "expected \"\", \"workers-ai\" or \"openai\", got '" + c.ai.provider + "'");
+  require_positive("ai.timeout_seconds", c.ai.timeout_seconds);
+  require_positive("ai.user_daily_quota", c.ai.user_daily_quota);
+  require_positive("ai.global_daily_quota", c.ai.global_daily_quota);
+  if (c.data.dir.empty()) fail("data.dir", "must not be empty");
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!levels.count(c.log.level)) fail("log.level", "expected one of trace, debug, info, warn, error, critical, off");
+  if (c.log.format != "text" && c.log.format != "json") fail("log.format", "expected \"text\" or \"json\"");
+}
+
+// Flattens {"a": {"b": 1}} into {"a.b": 1}; arrays and scalars are leaves.
+void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
+  for (const auto& [k, v] : j.items()) {
+    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    if (v.is_object()) {
+      flatten(v, key, out);
+    } else {
+      out[key] = v;
+    }
+  }
+}
+
+}  // namespace
+
+std::string env_name(const std::string& key) {
+  std::string out = "SWITCHBOARD_";
+  for (char ch : key) out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  return out;
+}
+
+std::vector<std::string> known_keys() {
+  Config c;
+  std::vector<std::string> keys;
+  for (const auto& b : bindings(c)) keys.push_back(b.key);
+  return keys;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    if (kv.rfind("SWITCHBOARD_", 0) != 0) continue;
+    const auto eq = kv.find('=');
+    if (eq != std::string_view::npos) env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+Config load(const std::filesystem::path& path, bool must_exist, const std::map<std::string, std::string>& env,
+            const std::map<std::string, std::string>& overrides) {
+  Config c;
+  auto table = bindings(c);
+  std::map<std::string, Binding*> by_key;
+  for (auto& b : table) by_key[b.key] = &b;
+
+  std::ifstream in(path);
+  if (in) {
+    json doc;
+    try {
+      doc = json::parse(in, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+      throw ConfigError("config file " + path.string() + " is not valid JSON: " + e.what());
+    }
+    if (!doc.is_object()) throw ConfigError("config file " + path.string() + " must hold a JSON object");
+    std::map<std::string, json> flat;
+    flatten(doc, "", flat);
+    for (const auto& [key, value] : flat) {
+      const auto it = by_key.find(key);
+      if (it == by_key.end()) fail(key, "unknown key in " + path.string());
+      it->second->from_json(value);
+    }
+  } else if (must_exist) {
+    throw ConfigError("config file " + path.string() + " cannot be read");
+  }
+
+  for (auto& b : table) {
+    const auto it = env.find(env_name(b.key));
+    if (it != env.end()) b.from_string(it->second);
+  }
+  for (const auto& [key, value] : overrides) {
+    const auto it = by_key.find(key);
+    if (it == by_key.end()) fail(key, "unknown key");
+    it->second->from_string(value);
+  }
+  validate(c);
+  return c;
+}
+
+}  // namespace switchboard::config
