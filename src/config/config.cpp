@@ -54,7 +54,7 @@ Int parse_int(const std::string& key, const std::string& s) {
   }
 }
 
-Binding bind(const std::string& key, std::string& field) {
+Binding key_binding(const std::string& key, std::string& field) {
   return {key,
           [&field, key](const json& j) {
             if (!j.is_string()) fail(key, "expected a string");
@@ -63,7 +63,7 @@ Binding bind(const std::string& key, std::string& field) {
           [&field](const std::string& s) { field = s; }};
 }
 
-Binding bind(const std::string& key, bool& field) {
+Binding key_binding(const std::string& key, bool& field) {
   return {key,
           [&field, key](const json& j) {
             if (!j.is_boolean()) fail(key, "expected true or false");
@@ -81,8 +81,7 @@ Binding bind(const std::string& key, bool& field) {
 }
 
 template <typename Int>
-  requires std::is_integral_v<Int>
-Binding bind(const std::string& key, Int& field) {
+requires std::is_integral_v<Int> Binding key_binding(const std::string& key, Int& field) {
   return {key,
           [&field, key](const json& j) {
             if (!j.is_number_integer()) fail(key, "expected a whole number");
@@ -91,7 +90,7 @@ Binding bind(const std::string& key, Int& field) {
           [&field, key](const std::string& s) { field = parse_int<Int>(key, s); }};
 }
 
-Binding bind(const std::string& key, std::vector<std::string>& field) {
+Binding key_binding(const std::string& key, std::vector<std::string>& field) {
   return {key,
           [&field, key](const json& j) {
             if (!j.is_array()) fail(key, "expected an array of strings");
@@ -104,7 +103,7 @@ Binding bind(const std::string& key, std::vector<std::string>& field) {
           [&field](const std::string& s) { field = split_list(s); }};
 }
 
-Binding bind(const std::string& key, std::vector<GroupRoom>& field) {
+Binding key_binding(const std::string& key, std::vector<GroupRoom>& field) {
   return {key,
           [&field, key](const json& j) {
             if (!j.is_array()) fail(key, "expected an array of {\"id\", \"name\"} objects");
@@ -129,62 +128,78 @@ Binding bind(const std::string& key, std::vector<GroupRoom>& field) {
 
 std::vector<Binding> bindings(Config& c) {
   return {
-      bind("server.listen", c.server.listen),
-      bind("server.threads", c.server.threads),
-      bind("server.web_root", c.server.web_root),
-      bind("server.body_limit_bytes", c.server.body_limit_bytes),
-      bind("server.header_limit_bytes", c.server.header_limit_bytes),
-      bind("server.request_timeout_seconds", c.server.request_timeout_seconds),
-      bind("server.keep_alive_timeout_seconds", c.server.keep_alive_timeout_seconds),
-      bind("server.shutdown_timeout_seconds", c.server.shutdown_timeout_seconds),
-      bind("server.port_file", c.server.port_file),
-      bind("session.ttl_seconds", c.session.ttl_seconds),
-      bind("session.touch_interval_seconds", c.session.touch_interval_seconds),
-      bind("session.sweep_interval_seconds", c.session.sweep_interval_seconds),
-      bind("redis.url", c.redis.url),
-      bind("turnstile.site_key", c.turnstile.site_key),
-      bind("turnstile.secret_key", c.turnstile.secret_key),
-      bind("turnstile.verify_url", c.turnstile.verify_url),
-      bind("security.allowed_origins", c.security.allowed_origins),
-      bind("security.trusted_proxies", c.security.trusted_proxies),
-      bind("security.login_per_10s", c.security.login_per_10s),
-      bind("chat.rooms", c.chat.rooms),
-      bind("chat.winks", c.chat.winks),
-      bind("chat.history_on_join", c.chat.history_on_join),
-      bind("chat.room_cache_messages", c.chat.room_cache_messages),
-      bind("chat.max_content_code_points", c.chat.max_content_code_points),
-      bind("chat.max_display_name_code_points", c.chat.max_display_name_code_points),
-      bind("chat.max_personal_message_code_points", c.chat.max_personal_message_code_points),
-      bind("chat.max_frame_bytes", c.chat.max_frame_bytes),
-      bind("chat.rate_limit_messages", c.chat.rate_limit_messages),
-      bind("chat.rate_limit_window_seconds", c.chat.rate_limit_window_seconds),
-      bind("chat.min_chat_interval_ms", c.chat.min_chat_interval_ms),
-      bind("chat.nudge_limit", c.chat.nudge_limit),
-      bind("chat.nudge_window_seconds", c.chat.nudge_window_seconds),
-      bind("chat.typing_timeout_ms", c.chat.typing_timeout_ms),
-      bind("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds),
-      bind("ws.max_queued_messages", c.ws.max_queued_messages),
-      bind("ws.max_queued_bytes", c.ws.max_queued_bytes),
-      bind("ws.write_timeout_seconds", c.ws.write_timeout_seconds),
-      bind("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds),
-      bind("presence.away_after_seconds", c.presence.away_after_seconds),
-      bind("history.backend", c.history.backend),
-      bind("history.memory_max_messages_per_room", c.history.memory_max_messages_per_room),
-      bind("ai.enabled", c.ai.enabled),
-      bind("ai.provider", c.ai.provider),
-      bind("ai.base_url", c.ai.base_url),
-      bind("ai.api_key", c.ai.api_key),
-      bind("ai.model", c.ai.model),
-      bind("ai.account_id", c.ai.account_id),
-      bind("ai.timeout_seconds", c.ai.timeout_seconds),
-      bind("ai.context_messages", c.ai.context_messages),
-      bind("ai.user_daily_quota", c.ai.user_daily_quota),
-      bind("ai.global_daily_quota", c.ai.global_daily_quota),
-      bind("data.dir", c.data.dir),
-      bind("data.users_file", c.data.users_file),
-      bind("data.personas_file", c.data.personas_file),
-      bind("log.level", c.log.level),
-      bind("log.format", c.log.format),
+      key_binding("server.listen", c.server.listen),
+      key_binding("server.threads", c.server.threads),
+      key_binding("server.web_root", c.server.web_root),
+      key_binding("server.body_limit_bytes", c.server.body_limit_bytes),
+      key_binding("server.header_limit_bytes", c.server.header_limit_bytes),
+      key_binding("server.request_timeout_seconds", c.server.request_timeout_seconds),
+      key_binding("server.keep_alive_timeout_seconds", c.server.keep_alive_timeout_seconds),
+      key_binding("server.shutdown_timeout_seconds", c.server.shutdown_timeout_seconds),
+      key_binding("server.port_file", c.server.port_file),
+      key_binding("session.ttl_seconds", c.session.ttl_seconds),
+      key_binding("session.touch_interval_seconds", c.session.touch_interval_seconds),
+      key_binding("session.sweep_interval_seconds", c.session.sweep_interval_seconds),
+      key_binding("redis.url", c.redis.url),
+      key_binding("turnstile.site_key", c.turnstile.site_key),
+      key_binding("turnstile.secret_key", c.turnstile.secret_key),
+      key_binding("turnstile.verify_url", c.turnstile.verify_url),
+      key_binding("security.allowed_origins", c.security.allowed_origins),
+      key_binding("security.trusted_proxies", c.security.trusted_proxies),
+      key_binding("security.login_per_10s", c.security.login_per_10s),
+      key_binding("chat.rooms", c.chat.rooms),
+      key_binding("chat.winks", c.chat.winks),
+      key_binding("chat.history_on_join", c.chat.history_on_join),
+      key_binding("chat.room_cache_messages", c.chat.room_cache_messages),
+      key_binding("chat.max_content_code_points", c.chat.max_content_code_points),
+      key_binding("chat.max_display_name_code_points", c.chat.max_display_name_code_points),
+      key_binding("chat.max_personal_message_code_points", c.chat.max_personal_message_code_points),
+      key_binding("chat.max_frame_bytes", c.chat.max_frame_bytes),
+      key_binding("chat.rate_limit_messages", c.chat.rate_limit_messages),
+      key_binding("chat.rate_limit_window_seconds", c.chat.rate_limit_window_seconds),
+      key_binding("chat.min_chat_interval_ms", c.chat.min_chat_interval_ms),
+      key_binding("chat.nudge_limit", c.chat.nudge_limit),
+      key_binding("chat.nudge_window_seconds", c.chat.nudge_window_seconds),
+      key_binding("chat.typing_timeout_ms", c.chat.typing_timeout_ms),
+      key_binding("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds),
+      key_binding("ws.max_queued_messages", c.ws.max_queued_messages),
+      key_binding("ws.max_queued_bytes", c.ws.max_queued_bytes),
+      key_binding("ws.write_timeout_seconds", c.ws.write_timeout_seconds),
+      key_binding("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds),
+      key_binding("presence.away_after_seconds", c.presence.away_after_seconds),
+      key_binding("history.backend", c.history.backend),
+      key_binding("history.memory_max_messages_per_room", c.history.memory_max_messages_per_room),
+      key_binding("history.sqlite_file", c.history.sqlite_file),
+      key_binding("history.max_pending_writes", c.history.max_pending_writes),
+      key_binding("history.max_batch", c.history.max_batch),
+      key_binding("history.max_pending_reads", c.history.max_pending_reads),
+      key_binding("history.reader_threads", c.history.reader_threads),
+      key_binding("history.retention_group_days", c.history.retention_group_days),
+      key_binding("history.retention_direct_days", c.history.retention_direct_days),
+      key_binding("history.retention_sweep_seconds", c.history.retention_sweep_seconds),
+      key_binding("history.quick_check_on_open", c.history.quick_check_on_open),
+      key_binding("ai.enabled", c.ai.enabled),
+      key_binding("ai.provider", c.ai.provider),
+      key_binding("ai.base_url", c.ai.base_url),
+      key_binding("ai.api_key", c.ai.api_key),
+      key_binding("ai.model", c.ai.model),
+      key_binding("ai.account_id", c.ai.account_id),
+      key_binding("ai.timeout_seconds", c.ai.timeout_seconds),
+      key_binding("ai.context_messages", c.ai.context_messages),
+      key_binding("ai.user_daily_quota", c.ai.user_daily_quota),
+      key_binding("ai.global_daily_quota", c.ai.global_daily_quota),
+      key_binding("ai.stream", c.ai.stream),
+      key_binding("ai.max_tokens", c.ai.max_tokens),
+      key_binding("ai.max_reply_chars", c.ai.max_reply_chars),
+      key_binding("ai.max_concurrent_replies", c.ai.max_concurrent_replies),
+      key_binding("http_client.connect_timeout_seconds", c.http_client.connect_timeout_seconds),
+      key_binding("http_client.max_concurrent_requests", c.http_client.max_concurrent_requests),
+      key_binding("http_client.max_queued_requests", c.http_client.max_queued_requests),
+      key_binding("data.dir", c.data.dir),
+      key_binding("data.users_file", c.data.users_file),
+      key_binding("data.personas_file", c.data.personas_file),
+      key_binding("log.level", c.log.level),
+      key_binding("log.format", c.log.format),
   };
 }
 
@@ -207,7 +222,8 @@ void validate(const Config& c) {
   require_positive("session.touch_interval_seconds", c.session.touch_interval_seconds);
   require_positive("session.sweep_interval_seconds", c.session.sweep_interval_seconds);
   if (c.session.sweep_interval_seconds > 60)
-    fail("session.sweep_interval_seconds", "must be at most 60 (expired sessions' sockets close within 60 s)");
+    fail("session.sweep_interval_seconds",
+         "must be at most 60 (expired sessions' sockets close within 60 s)");
   if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0 && c.redis.url.rfind("unix://", 0) != 0)
     fail("redis.url", "expected redis://[:password@]host:port/db or unix:///path");
   require_positive("security.login_per_10s", c.security.login_per_10s);
@@ -224,7 +240,8 @@ void validate(const Config& c) {
   if (c.chat.room_cache_messages < c.chat.history_on_join)
     fail("chat.room_cache_messages", "must be at least chat.history_on_join");
   require_positive("chat.max_content_code_points", static_cast<long long>(c.chat.max_content_code_points));
-  require_positive("chat.max_display_name_code_points", static_cast<long long>(c.chat.max_display_name_code_points));
+  require_positive("chat.max_display_name_code_points",
+                   static_cast<long long>(c.chat.max_display_name_code_points));
   require_positive("chat.max_frame_bytes", static_cast<long long>(c.chat.max_frame_bytes));
   require_positive("chat.rate_limit_messages", c.chat.rate_limit_messages);
   require_positive("chat.rate_limit_window_seconds", c.chat.rate_limit_window_seconds);
@@ -238,17 +255,48 @@ void validate(const Config& c) {
   require_positive("ws.write_timeout_seconds", c.ws.write_timeout_seconds);
   require_positive("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds);
   require_positive("presence.away_after_seconds", c.presence.away_after_seconds);
-  if (c.history.backend != "memory") fail("history.backend", "expected \"memory\", got '" + c.history.backend + "'");
+  if (c.history.backend != "sqlite" && c.history.backend != "memory")
+    fail("history.backend", "expected \"sqlite\" or \"memory\", got '" + c.history.backend + "'");
   require_positive("history.memory_max_messages_per_room",
                    static_cast<long long>(c.history.memory_max_messages_per_room));
+  if (c.history.sqlite_file.empty()) fail("history.sqlite_file", "must not be empty");
+  require_positive("history.max_pending_writes", static_cast<long long>(c.history.max_pending_writes));
+  require_positive("history.max_batch", static_cast<long long>(c.history.max_batch));
+  require_positive("history.max_pending_reads", static_cast<long long>(c.history.max_pending_reads));
+  require_positive("history.reader_threads", static_cast<long long>(c.history.reader_threads));
+  if (c.history.reader_threads > 64) fail("history.reader_threads", "must be at most 64");
+  if (c.history.retention_group_days < 0)
+    fail("history.retention_group_days", "must be 0 (keep forever) or more");
+  if (c.history.retention_direct_days < 0)
+    fail("history.retention_direct_days", "must be 0 (keep forever) or more");
+  require_positive("history.retention_sweep_seconds", c.history.retention_sweep_seconds);
   if (!c.ai.provider.empty() && c.ai.provider != "workers-ai" && c.ai.provider != "openai")
     fail("ai.provider", "expected \"\", \"workers-ai\" or \"openai\", got '" + c.ai.provider + "'");
   require_positive("ai.timeout_seconds", c.ai.timeout_seconds);
   require_positive("ai.user_daily_quota", c.ai.user_daily_quota);
   require_positive("ai.global_daily_quota", c.ai.global_daily_quota);
+  require_positive("ai.context_messages", static_cast<long long>(c.ai.context_messages));
+  require_positive("ai.max_tokens", c.ai.max_tokens);
+  require_positive("ai.max_reply_chars", static_cast<long long>(c.ai.max_reply_chars));
+  if (c.ai.max_reply_chars > c.chat.max_content_code_points)
+    fail("ai.max_reply_chars", "must be at most chat.max_content_code_points");
+  require_positive("ai.max_concurrent_replies", c.ai.max_concurrent_replies);
+  if (c.ai.enabled && c.ai.provider == "workers-ai" && (c.ai.account_id.empty() || c.ai.api_key.empty()))
+    fail("ai.provider",
+         "\"workers-ai\" needs ai.account_id and ai.api_key (SWITCHBOARD_AI_ACCOUNT_ID, "
+         "SWITCHBOARD_AI_API_KEY)");
+  if (c.ai.enabled && c.ai.provider == "openai" && c.ai.base_url.empty())
+    fail("ai.base_url", "\"openai\" needs the server's base URL, e.g. http://127.0.0.1:11434 for Ollama");
+  if (!c.ai.base_url.empty() && c.ai.base_url.rfind("http://", 0) != 0 &&
+      c.ai.base_url.rfind("https://", 0) != 0)
+    fail("ai.base_url", "expected an http:// or https:// URL");
+  require_positive("http_client.connect_timeout_seconds", c.http_client.connect_timeout_seconds);
+  require_positive("http_client.max_concurrent_requests", c.http_client.max_concurrent_requests);
+  if (c.http_client.max_queued_requests < 0) fail("http_client.max_queued_requests", "must not be negative");
   if (c.data.dir.empty()) fail("data.dir", "must not be empty");
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (!levels.count(c.log.level)) fail("log.level", "expected one of trace, debug, info, warn, error, critical, off");
+  if (!levels.count(c.log.level))
+    fail("log.level", "expected one of trace, debug, info, warn, error, critical, off");
   if (c.log.format != "text" && c.log.format != "json") fail("log.format", "expected \"text\" or \"json\"");
 }
 
@@ -268,7 +316,8 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
 
 std::string env_name(const std::string& key) {
   std::string out = "SWITCHBOARD_";
-  for (char ch : key) out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  for (char ch : key)
+    out.push_back(ch == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   return out;
 }
 
@@ -285,7 +334,8 @@ std::map<std::string, std::string> process_environment() {
     std::string_view kv(*e);
     if (kv.rfind("SWITCHBOARD_", 0) != 0) continue;
     const auto eq = kv.find('=');
-    if (eq != std::string_view::npos) env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    if (eq != std::string_view::npos)
+      env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
   }
   return env;
 }

@@ -14,12 +14,12 @@ struct GroupRoom {
   std::string name;
 };
 
-// The whole typed configuration. Every field has the documented default of config/switchboard.json; see that file
-// for the meaning of each key. Plain data: copy it freely, read it from any thread.
+// The whole typed configuration. Every field has the documented default of config/switchboard.json; see that
+// file for the meaning of each key. Plain data: copy it freely, read it from any thread.
 struct Config {
   struct Server {
     std::string listen = "127.0.0.1:8080";
-    int threads = 0;  // 0: one per core
+    int threads = 0;       // 0: one per core
     std::string web_root;  // empty: the UI embedded in the binary
     std::size_t body_limit_bytes = 64 * 1024;
     std::size_t header_limit_bytes = 8 * 1024;
@@ -81,8 +81,17 @@ struct Config {
   } presence;
 
   struct History {
-    std::string backend = "memory";  // "memory" (more in later issues)
+    std::string backend = "sqlite";  // "sqlite" (durable, in data.dir) or "memory"
     std::size_t memory_max_messages_per_room = 10000;
+    std::string sqlite_file = "history.db";  // relative paths are inside data.dir
+    std::size_t max_pending_writes = 10000;  // queued appends beyond this fail at once
+    std::size_t max_batch = 512;             // operations per group-commit transaction
+    std::size_t max_pending_reads = 1024;
+    std::size_t reader_threads = 2;
+    int retention_group_days = 0;   // 0: keep forever
+    int retention_direct_days = 0;  // 0: keep forever
+    int retention_sweep_seconds = 3600;
+    bool quick_check_on_open = true;
   } history;
 
   struct Ai {
@@ -96,7 +105,17 @@ struct Config {
     std::size_t context_messages = 10;
     int user_daily_quota = 50;
     int global_daily_quota = 4000;
+    bool stream = true;                 // ask the provider for SSE and relay chat_delta frames
+    int max_tokens = 256;               // generation cap sent to the provider
+    std::size_t max_reply_chars = 600;  // post-processed reply cap, in code points
+    int max_concurrent_replies = 8;     // bot replies generating at once; keeps HTTP slots free for Turnstile
   } ai;
+
+  struct HttpClient {
+    int connect_timeout_seconds = 5;
+    int max_concurrent_requests = 32;  // transfers in flight at once (AI and Turnstile together)
+    int max_queued_requests = 256;     // waiting beyond that; more fail at once with an overload error
+  } http_client;
 
   struct Data {
     std::string dir = "./data";
@@ -117,8 +136,8 @@ class ConfigError : public std::runtime_error {
 };
 
 // Loads `path` (JSON with // comments), then applies SWITCHBOARD_* environment variables from `env`, then the
-// `overrides` (key -> value, from the command line), and validates the result. A missing file is an error only
-// when `must_exist`. Throws ConfigError.
+// `overrides` (key -> value, from the command line), and validates the result. A missing file is an error
+// only when `must_exist`. Throws ConfigError.
 Config load(const std::filesystem::path& path, bool must_exist, const std::map<std::string, std::string>& env,
             const std::map<std::string, std::string>& overrides);
 

@@ -33,7 +33,8 @@ class HistoryStore {
   virtual ~HistoryStore() = default;
 
   // Persists `message` (seq already assigned by the room, strictly increasing per room). `done` runs once the
-  // message is durable by this store's standard; only then may it be echoed. Calls for one room complete in order.
+  // message is durable by this store's standard; only then may it be echoed. Calls for one room complete in
+  // order.
   virtual void append(const chat::Message& message, Done done) = 0;
 
   // Raises a stored message's delivery status. Fire-and-forget: losing one is acceptable, lowering is not.
@@ -47,9 +48,23 @@ class HistoryStore {
   virtual void after(const std::string& room_id, const std::string& since_id, std::size_t limit,
                      PageDone done) = 0;
 
-  // Up to `limit` messages strictly before `before_id` (or the newest, when before_id is empty), oldest first.
+  // Up to `limit` messages strictly before `before_id` (or the newest, when before_id is empty), oldest
+  // first.
   virtual void before(const std::string& room_id, const std::string& before_id, std::size_t limit,
                       PageDone done) = 0;
+
+  // Removes the content of every message `user_id` ever sent, in every room: the text is blanked (and erased
+  // from the backing file, not only hidden) and the message stays as a placeholder with `deleted` set. `done`
+  // runs once that is durable. Stores that cannot delete report std::errc::operation_not_supported.
+  virtual void delete_by_sender(const std::string& user_id, Done done) {
+    (void)user_id;
+    done(std::make_error_code(std::errc::operation_not_supported));
+  }
+
+  // Flushes everything accepted so far and releases the store's threads and files; later calls complete with
+  // an error. Blocks until done; call it at shutdown, after the rooms stopped writing, and never from a
+  // completion handler. Idempotent.
+  virtual void close() {}
 };
 
 }  // namespace switchboard::store

@@ -1,0 +1,156 @@
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "switchboard/chat/bot_gateway.hpp"
+#include "switchboard/chat/client_frame.hpp"
+#include "switchboard/chat/rate_limiter.hpp"
+#include "switchboard/config/config.hpp"
+#include "switchboard/net/client_connection.hpp"
+#include "switchboard/presence/user_profiles.hpp"
+#include "switchboard/store/history_store.hpp"
+
+namespace switchboard::chat {
+
+// Why a send was refused; mapped to an error frame on WebSocket and to an HTTP envelope on REST.
+struct SendError {
+  enum class Kind { kInvalid, kTooLarge, kRateLimited, kForbidden, kUnavailable } kind;
+  std::string message;
+  std::int64_t retry_after_ms = 0;  // for kRateLimited
+};
+
+// Hooks a room calls into the rest of the server (presence); all may be called from the room's strand and
+// must not block.
+struct RoomHooks {
+  // A DM chat, nudge or wink was stored: notify both participants' presence sockets.
+  std::function<void(const std::vector<std::string>& user_ids, const Message&)> dm_notification;
+  // A user changed their name or status from inside a room.
+  std::function<void(const std::string& user_id)> profile_changed;
+  // Any frame from a user counts as activity (auto-away).
+  std::function<void(const std::string& user_id)> user_activity;
+};
+
+// One chat room as an actor: every method posts itself to the room's strand, so the room's state is only ever
+// touched there. Members are held by weak_ptr. Implements PROTOCOL §5.
+//
+// Thread-safety: all public methods are safe from any thread. Completion handlers run on the room's strand.
+class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this<ChatRoom> {
+ public:
+  struct Dependencies {
+    const config::Config& config;
+    FrameLimits limits;
+    std::shared_ptr<store::HistoryStore> store;
+    std::shared_ptr<presence::UserProfiles> profiles;
+    std::shared_ptr<BotGateway> bots;  // may be null
+    RoomHooks hooks;
+  };
+  struct JoinRequest {
+    std::string user_id;
+    std::optional<std::string> since;  // resume after this message id
+  };
+  using SendDone = std::function<void(std::variant<Message, SendError>)>;
+  using PageDone = std::function<void(std::error_code, store::HistoryStore::Page)>;
+
+  ChatRoom(boost::asio::any_io_executor executor, RoomInfo info, Dependencies deps);
+  ~ChatRoom() override;
+
+  const RoomInfo& info() const { return info_; }
+
+  // Adds a socket: sends the connect sequence and history, then announces it.
+  void join(std::shared_ptr<net::ClientConnection> conn, JoinRequest request);
+  void leave(std::uint64_t connection_id);
+  // A decoded frame from a member socket.
+  void deliver(std::uint64_t connection_id, RoomFrame frame);
+  // REST send: the same validation, limits, storage and broadcast as a WebSocket chat.
+  void post_message(const std::string& user_id, std::string content, std::optional<std::string> client_id,
+                    SendDone done);
+  // REST history page (oldest first); see HistoryStore::before.
+  void history_page(const std::string& before_id, std::size_t limit, PageDone done);
+  // Re-announces participants when `user_id` (if present here) changed name or status elsewhere.
+  void refresh_participant(const std::string& user_id);
+  // Closes every member socket (shutdown).
+  void close_all(std::uint16_t code, std::string reason);
+  std::size_t member_count_hint() const { return member_count_hint_.load(); }
+
+  // BotRoomHandle
+  void bot_typing(const std::string& bot_id, bool is_typing) override;
+  void bot_delta(const std::string& bot_id, const std::string& reply_id, const std::string& delta) override;
+  void bot_reply(const std::string& bot_id, const std::string& reply_id, const std::string& text) override;
+  void bot_system(const std::string& bot_id, const std::string& text) override;
+
+ private:
+  struct Member {
+    std::weak_ptr<net::ClientConnection> conn;
+    std::string user_id;
+  };
+  struct UserState {
+    int sockets = 0;
+    SlidingWindowLimiter content;
+    SlidingWindowLimiter nudges;
+    std::int64_t last_chat_ms = -1;
+    std::unique_ptr<boost::asio::steady_timer> typing_timer;
+  };
+  struct IdInfo {
+    std::string sender_id;
+  };
+
+  template <typename F>
+  void post(F&& f);
+  void run_when_loaded(std::function<void()> f);
+  void on_loaded(std::error_code ec, store::HistoryStore::RoomState state);
+
+  void do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinRequest request);
+  void finish_join(const std::shared_ptr<net::ClientConnection>& conn, const std::string& user_id,
+                   const std::string& history_frame);
+  void handle_frame(std::uint64_t connection_id, RoomFrame& frame);
+  std::optional<SendError> admit_content(UserState& user, bool is_chat, bool is_nudge, std::int64_t now);
+  UserState& user_state(const std::string& user_id);
+
+  // Builds a message from `user_id`, stores it, then broadcasts it; `done` reports the outcome.
+  void store_and_broadcast(Message message, SendDone done);
+  // A SendDone that tells the sending socket when its message could not be stored.
+  SendDone report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id);
+  Message make_message(const std::string& sender_id, std::string type, std::string content,
+                       const std::optional<std::string>& client_id);
+  // Resolves a client id per PROTOCOL §5: kept when valid and unused; nullopt when it repeats the sender's
+  // own.
+  std::optional<std::string> resolve_id(const std::string& sender_id,
+                                        const std::optional<std::string>& client_id, std::uint64_t seq);
+  void remember(const Message& m);
+
+  void broadcast(const net::SharedFrame& frame, std::uint64_t except_connection = 0,
+                 const std::string& except_user = {});
+  void send_to(std::uint64_t connection_id, const net::SharedFrame& frame);
+  void send_error(std::uint64_t connection_id, const FrameError& error);
+  void broadcast_participants();
+  void broadcast_system_line(const std::string& text);
+  void set_typing(const std::string& user_id, bool is_typing, std::uint64_t except_connection);
+  std::string display_name_of(const std::string& user_id) const;
+  std::vector<Message> context_messages(std::size_t n) const;
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  RoomInfo info_;
+  Dependencies deps_;
+  bool loaded_ = false;
+  std::vector<std::function<void()>> waiting_for_load_;
+
+  std::unordered_map<std::uint64_t, Member> members_;
+  std::vector<std::string> member_order_;  // users in join order, one entry per user
+  std::unordered_map<std::string, UserState> users_;
+  std::atomic<std::size_t> member_count_hint_{0};
+
+  std::deque<Message> cache_;                    // the newest committed messages, oldest first
+  std::unordered_map<std::string, IdInfo> ids_;  // ids of cached and in-flight messages
+  std::uint64_t next_seq_ = 1;
+};
+
+}  // namespace switchboard::chat

@@ -1,0 +1,73 @@
+#pragma once
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <memory>
+
+#include "connection_registry.hpp"
+#include "switchboard/config/config.hpp"
+#include "switchboard/net/client_connection.hpp"
+#include "switchboard/net/ws_handler.hpp"
+
+namespace switchboard::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+// One WebSocket connection: owns the stream, the read buffer and a capped single-writer queue; hands frames
+// to its WsHandler. Everything runs on the connection's strand (the stream's executor).
+class WebSocketSession final : public ClientConnection,
+                               public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WsHandler> handler,
+                   const config::Config& config, std::shared_ptr<ConnectionRegistry> registry);
+  ~WebSocketSession() override;
+
+  // Completes the upgrade for `request` (already read and authorised), then starts reading.
+  void run(http::request<http::string_body> request);
+
+  void send(SharedFrame frame) override;
+  void close(std::uint16_t code, std::string reason) override;
+  std::uint64_t connection_id() const override { return id_; }
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void start_close(std::uint16_t code, std::string reason);
+  void do_close();
+  void on_close(beast::error_code ec);
+  void finish();
+  void arm_watchdog();
+  void on_watchdog();
+  void abort();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<WsHandler> handler_;
+  const config::Config& config_;
+  std::shared_ptr<ConnectionRegistry> registry_;
+  const std::uint64_t id_;
+
+  std::deque<SharedFrame> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool open_ = false;      // handshake done, on_open delivered
+  bool closing_ = false;   // a close was requested; no more sends
+  bool finished_ = false;  // on_close delivered
+  websocket::close_reason close_reason_;
+
+  // One timer watches three deadlines so an idle socket costs a single timer: heartbeat (last frame read), a
+  // write that does not complete, and a close handshake that does not finish.
+  boost::asio::steady_timer watchdog_;
+  std::int64_t last_read_ms_ = 0;
+  std::int64_t write_started_ms_ = 0;
+  std::int64_t close_started_ms_ = 0;
+};
+
+}  // namespace switchboard::net

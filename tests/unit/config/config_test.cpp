@@ -1,0 +1,115 @@
+#include "switchboard/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+namespace switchboard::config {
+namespace {
+
+const std::filesystem::path kShipped =
+    std::filesystem::path(SWITCHBOARD_SOURCE_DIR) / "config/switchboard.json";
+
+std::filesystem::path write_temp(const std::string& text) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("sb_config_" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(Config, ShippedFileLoadsWithDefaults) {
+  const Config c = load(kShipped, true, {}, {});
+  const Config defaults;
+  EXPECT_EQ(c.server.listen, defaults.server.listen);
+  EXPECT_EQ(c.session.ttl_seconds, 1200);
+  EXPECT_EQ(c.chat.rooms.size(), 2u);
+  EXPECT_EQ(c.chat.rooms[1].name, "Music 🎵");
+}
+
+TEST(Config, ShippedFileDocumentsEveryKey) {
+  std::ifstream in(kShipped);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : known_keys()) {
+    const auto leaf = key.substr(key.rfind('.') + 1);
+    EXPECT_NE(text.find("\"" + leaf + "\""), std::string::npos)
+        << key << " is missing from the shipped config";
+  }
+}
+
+TEST(Config, EnvironmentBeatsFileAndFlagsBeatEnvironment) {
+  const auto path = write_temp(R"({"session": {"ttl_seconds": 30}, "redis": {"url": "redis://a:1/0"}})");
+  auto c = load(path, true, {{"SWITCHBOARD_SESSION_TTL_SECONDS", "40"}}, {});
+  EXPECT_EQ(c.session.ttl_seconds, 40);
+  EXPECT_EQ(c.redis.url, "redis://a:1/0");
+  c = load(path, true, {{"SWITCHBOARD_SESSION_TTL_SECONDS", "40"}}, {{"session.ttl_seconds", "50"}});
+  EXPECT_EQ(c.session.ttl_seconds, 50);
+  std::filesystem::remove(path);
+}
+
+TEST(Config, ListsFromEnvironmentAreCommaSeparated) {
+  const auto c = load("/nonexistent", false,
+                      {{"SWITCHBOARD_SECURITY_ALLOWED_ORIGINS", "https://a.example, https://b.example"},
+                       {"SWITCHBOARD_CHAT_ROOMS", "lobby=The Lobby,dev=Developers"}},
+                      {});
+  ASSERT_EQ(c.security.allowed_origins.size(), 2u);
+  EXPECT_EQ(c.security.allowed_origins[1], "https://b.example");
+  ASSERT_EQ(c.chat.rooms.size(), 2u);
+  EXPECT_EQ(c.chat.rooms[0].name, "The Lobby");
+}
+
+void expect_error_naming(const std::function<void()>& f, const std::string& key) {
+  try {
+    f();
+    FAIL() << "expected ConfigError naming " << key;
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+  }
+}
+
+TEST(Config, BadValuesNameTheirKey) {
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {{"SWITCHBOARD_SESSION_TTL_SECONDS", "abc"}}, {});
+      },
+      "session.ttl_seconds");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {{"SWITCHBOARD_SESSION_TTL_SECONDS", "0"}}, {});
+      },
+      "session.ttl_seconds");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {}, {{"server.listen", "nonsense"}});
+      },
+      "server.listen");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {{"SWITCHBOARD_AI_ENABLED", "maybe"}}, {});
+      },
+      "ai.enabled");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {{"SWITCHBOARD_REDIS_URL", "http://x"}}, {});
+      },
+      "redis.url");
+  expect_error_naming([] { load("/nonexistent", false, {}, {{"no.such", "1"}}); }, "no.such");
+  const auto path = write_temp(R"({"server": {"listen": 8080}})");
+  expect_error_naming([&] { load(path, true, {}, {}); }, "server.listen");
+  const auto typo = write_temp(R"({"sesion": {"ttl_seconds": 5}})");
+  expect_error_naming([&] { load(typo, true, {}, {}); }, "sesion.ttl_seconds");
+  std::filesystem::remove(path);
+}
+
+TEST(Config, MissingFileIsAnErrorOnlyWhenRequired) {
+  EXPECT_NO_THROW(load("/nonexistent", false, {}, {}));
+  EXPECT_THROW(load("/nonexistent", true, {}, {}), ConfigError);
+}
+
+TEST(Config, EnvNames) {
+  EXPECT_EQ(env_name("redis.url"), "SWITCHBOARD_REDIS_URL");
+  EXPECT_EQ(env_name("security.login_per_10s"), "SWITCHBOARD_SECURITY_LOGIN_PER_10S");
+}
+
+}  // namespace
+}  // namespace switchboard::config
