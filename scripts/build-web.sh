@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds the web UI into web/dist (embedded into the binary by CMake). Versions come from web/package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/../web"
+[[ -f package.json ]] || exit 0
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build
