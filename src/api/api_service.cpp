@@ -81,6 +81,7 @@ void ApiService::register_routes() {
   router_.add("POST", "/api/presence", bind(&ApiService::set_presence));
   router_.add("GET", "/api/rooms/:id/messages", bind(&ApiService::get_messages));
   router_.add("POST", "/api/rooms/:id/messages", bind(&ApiService::post_message));
+  router_.add("DELETE", "/api/users/me/messages", bind(&ApiService::delete_my_messages));
   const Handler upgrade_required = [](HttpRequest& req, Respond respond) {
     respond(failure(req, ErrorCode::kUpgradeRequired,
                     "This endpoint speaks WebSocket only: send an Upgrade: websocket request."));
@@ -412,6 +413,26 @@ void ApiService::post_message(HttpRequest& req, Respond respond) {
                                 }
                                 respond(failure(req, ErrorCode::kValidationFailed, e.message));
                               });
+  });
+}
+
+// (ext) DELETE /api/users/me/messages: removes the text of every message the caller ever sent, in every room,
+// from the store's files too; the messages stay as placeholders (`deleted: true`, content ""), and open rooms
+// get a `messages_deleted` frame. 200 {deleted: true} once that is durable; 503 UNAVAILABLE when the store
+// failed (a retry is harmless).
+void ApiService::delete_my_messages(HttpRequest& req, Respond respond) {
+  with_session(req, respond, [this, req, respond](const session::Identity& id) {
+    const std::string user_id = id.user_id();
+    deps_.rooms->delete_messages_of(user_id, [req, respond, user_id](std::error_code ec) {
+      if (ec) {
+        spdlog::get("api")->error("request {} deleting the messages of {} failed: {}", req.request_id,
+                                  user_id, ec.message());
+        return respond(failure(req, ErrorCode::kUnavailable,
+                               "Your messages could not be deleted right now; try again in a few seconds."));
+      }
+      spdlog::get("api")->info("request {} deleted the messages of {}", req.request_id, user_id);
+      respond(success(req, {{"deleted", true}}));
+    });
   });
 }
 

@@ -6,9 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "switchboard/ai/ai_factory.hpp"
 #include "switchboard/api/api_service.hpp"
 #include "switchboard/auth/user_directory.hpp"
 #include "switchboard/chat/room_registry.hpp"
@@ -36,6 +38,10 @@ struct App::Impl {
   void schedule_sweep();
   void begin_shutdown(int signal_number);
   void wait_for_drain(std::chrono::steady_clock::time_point deadline);
+  std::string session_snapshot_path() const {
+    return (std::filesystem::path(config.data.dir) / "sessions.json").string();
+  }
+  void restore_signed_in_users();
 
   config::Config config;
   auth::UserDirectory directory;
@@ -46,8 +52,12 @@ struct App::Impl {
   boost::asio::steady_timer drain_timer;
   std::atomic<bool> draining{false};
 
+  // Outgoing HTTP (AI providers, later Turnstile) and the bots; destroyed before the io_context they run on.
+  std::unique_ptr<http_client::HttpClient> http;
+  std::shared_ptr<ai::BotOrchestrator> bots;
   std::shared_ptr<store::HistoryStore> history;
   std::shared_ptr<presence::UserProfiles> profiles;
+  std::shared_ptr<session::MemorySessionStore> memory_sessions;
   std::shared_ptr<session::SessionService> sessions;
   std::shared_ptr<presence::PresenceRoom> presence;
   std::shared_ptr<chat::RoomRegistry> rooms;
@@ -57,14 +67,19 @@ struct App::Impl {
 };
 
 void App::Impl::build() {
-  const bool bots_available = config.ai.enabled && !config.ai.provider.empty();
+  http = std::make_unique<http_client::HttpClient>(ioc, ai::http_client_options(config));
+  bots = ai::make_bot_gateway(config, directory, *http, /*quotas=*/nullptr, ioc);
+  const bool bots_available = bots->bots_available();
   const std::string bots_note = !config.ai.enabled ? "AI replies are switched off (ai.enabled=false)."
                                                    : "Offline: no AI provider configured (set ai.provider).";
   profiles = std::make_shared<presence::UserProfiles>(directory, config.chat.max_display_name_code_points,
                                                       bots_available, bots_note);
   history = store::make_history_store(config);
+  memory_sessions = std::make_shared<session::MemorySessionStore>();
+  if (std::string error; !memory_sessions->load(session_snapshot_path(), error))
+    spdlog::get("session")->warn("sessions not restored: {}", error);
   sessions = std::make_shared<session::SessionService>(
-      std::make_shared<session::MemorySessionStore>(),
+      memory_sessions,
       session::SessionService::Options{std::chrono::seconds(config.session.ttl_seconds),
                                        std::chrono::seconds(config.session.touch_interval_seconds)});
   presence = std::make_shared<presence::PresenceRoom>(
@@ -84,7 +99,7 @@ void App::Impl::build() {
     if (auto p = weak_presence.lock()) p->publish(user_id);
   };
   rooms = std::make_shared<chat::RoomRegistry>(
-      ioc.get_executor(), chat::ChatRoom::Dependencies{config, limits, history, profiles, nullptr, hooks});
+      ioc.get_executor(), chat::ChatRoom::Dependencies{config, limits, history, profiles, bots, hooks});
   std::weak_ptr<chat::RoomRegistry> weak_rooms = rooms;
   presence->set_profile_listener([weak_rooms](const std::string& user_id) {
     if (auto r = weak_rooms.lock())
@@ -102,6 +117,23 @@ void App::Impl::build() {
       api::ApiService::Dependencies{config, directory, profiles, sessions, rooms, presence, static_files,
                                     [this] { return !draining.load(); }, limits});
   server = std::make_unique<net::Server>(ioc, config, *api);
+}
+
+// Sessions restored from the snapshot: their users are signed in, and guests need their profiles and names
+// back.
+void App::Impl::restore_signed_in_users() {
+  std::size_t restored = 0;
+  for (const auto& [hash, record] : memory_sessions->entries()) {
+    if (record.is_guest) {
+      const std::string lower = record.user_id.substr(std::string("guest_").size());
+      profiles->add_guest(record.user_id, record.guest_display_name, lower + "@guest.invalid",
+                          record.guest_avatar_id);
+      sessions->bind_guest_name(lower, hash, &record);
+    }
+    profiles->set_connected(record.user_id, true);
+    ++restored;
+  }
+  if (restored) spdlog::get("session")->info("restored {} sessions from the last clean shutdown", restored);
 }
 
 void App::Impl::start() {
@@ -147,6 +179,8 @@ void App::Impl::begin_shutdown(int signal_number) {
   sweep_timer.cancel();
   server->stop_accepting();
   presence->stop();
+  bots->shutdown();
+  http->shutdown();
   server->close_websockets(1001, "Server shutting down");
   // Leave a margin for flushing the stores inside the configured bound.
   const auto budget = std::chrono::seconds(std::max(1, config.server.shutdown_timeout_seconds - 2));
@@ -179,6 +213,8 @@ int App::run() {
   for (auto& t : workers) t.join();
   // No I/O thread is left, so blocking here is fine: commit what the history store still holds.
   impl_->history->close();
+  if (std::string error; !impl_->memory_sessions->save(impl_->session_snapshot_path(), error))
+    spdlog::get("session")->warn("sessions not saved: {}", error);
   spdlog::get("app")->info("stopped");
   spdlog::shutdown();
   return 0;

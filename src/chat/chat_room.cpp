@@ -43,6 +43,10 @@ std::string server_message_id(std::uint64_t seq) {
   return std::to_string(seq) + "-" + util::random_token(6);
 }
 
+SendError not_stored() {
+  return {SendError::Kind::kUnavailable, "The message could not be stored; please retry."};
+}
+
 FrameErrorCode frame_code(SendError::Kind kind) {
   switch (kind) {
     case SendError::Kind::kTooLarge:
@@ -371,26 +375,36 @@ void ChatRoom::remember(const Message& m) {
 void ChatRoom::store_and_broadcast(Message message, SendDone done) {
   ids_[message.id] = IdInfo{message.sender_id};
   auto shared = std::make_shared<Message>(std::move(message));
-  deps_.store->append(*shared, [self = shared_from_this(), shared,
-                                done = std::move(done)](std::error_code ec) {
-    boost::asio::dispatch(self->strand_, [self, shared, ec, done = std::move(done)] {
-      const Message& m = *shared;
-      if (ec) {
-        self->ids_.erase(m.id);
-        log()->error("room {}: storing message failed: {}", self->info_.id, ec.message());
-        if (done)
-          done(SendError{SendError::Kind::kUnavailable, "The message could not be stored; please retry."});
-        return;
-      }
-      // Only a stored message is echoed: once the sender sees it, it is in the store.
-      self->remember(m);
-      json frame = to_json(m);
-      self->broadcast(net::make_frame(frame.dump()));
-      if (self->info_.is_direct && m.type != "system" && self->deps_.hooks.dm_notification)
-        self->deps_.hooks.dm_notification(self->info_.dm_user_ids, m);
-      if (done) done(m);
-    });
-  });
+  deps_.store->append(
+      *shared, [self = shared_from_this(), shared, done = std::move(done)](std::error_code ec) {
+        boost::asio::dispatch(self->strand_, [self, shared, ec, done = std::move(done)] {
+          const Message& m = *shared;
+          auto retries = self->take_retries(m.id);
+          if (ec) {
+            self->ids_.erase(m.id);
+            log()->error("room {}: storing message failed: {}", self->info_.id, ec.message());
+            if (done) done(not_stored());
+            for (auto& retry : retries) retry(not_stored());
+            return;
+          }
+          // Only a stored message is echoed: once the sender sees it, it is in the store.
+          self->remember(m);
+          json frame = to_json(m);
+          self->broadcast(net::make_frame(frame.dump()));
+          if (self->info_.is_direct && m.type != "system" && self->deps_.hooks.dm_notification)
+            self->deps_.hooks.dm_notification(self->info_.dm_user_ids, m);
+          if (done) done(m);
+          for (auto& retry : retries) retry(m);
+        });
+      });
+}
+
+std::vector<ChatRoom::SendDone> ChatRoom::take_retries(const std::string& id) {
+  const auto it = retries_.find(id);
+  if (it == retries_.end()) return {};
+  auto out = std::move(it->second);
+  retries_.erase(it);
+  return out;
 }
 
 std::vector<Message> ChatRoom::context_messages(std::size_t n) const {
@@ -501,11 +515,12 @@ void ChatRoom::post_message(const std::string& user_id, std::string content,
       if (deps_.hooks.user_activity) deps_.hooks.user_activity(user_id);
       auto id = resolve_id(user_id, client_id, next_seq_);
       if (!id) {
-        // A retried REST send: answer with the message already stored under that id.
+        // A retried REST send: answer with the message already stored under that id or, while the original
+        // is still being stored (known but not cached yet), with the original's outcome once it is known.
         const auto it = std::find_if(cache_.rbegin(), cache_.rend(),
                                      [&](const Message& m) { return m.id == *client_id; });
         if (it != cache_.rend()) return done(*it);
-        id = server_message_id(next_seq_);
+        return retries_[*client_id].push_back(std::move(done));
       }
       auto& user = user_state(user_id);
       if (auto err = admit_content(user, true, false, util::steady_ms())) return done(*err);
@@ -531,6 +546,19 @@ void ChatRoom::history_page(const std::string& before_id, std::size_t limit, Pag
                                                 done(ec, std::move(page));
                                               });
                       });
+}
+
+void ChatRoom::forget_sender(const std::string& sender_id) {
+  post([this, sender_id] {
+    // Never loaded (only REST history was read here): nothing is cached, and a later load reads placeholders.
+    if (!loaded_ && waiting_for_load_.empty()) return;
+    // Still loading: the load may have read the store before the deletion committed, so blank afterwards.
+    run_when_loaded([this, sender_id] {
+      const auto ids = blank_sender(cache_, sender_id);
+      if (members_.empty()) return;
+      broadcast(net::make_frame(messages_deleted_frame(info_.id, sender_id, ids).dump()));
+    });
+  });
 }
 
 // ---- bots

@@ -45,4 +45,20 @@ nlohmann::json to_json(const Message& m) {
   return j;
 }
 
+std::vector<std::string> blank_sender(std::deque<Message>& messages, const std::string& sender_id) {
+  std::vector<std::string> ids;
+  for (auto& m : messages) {
+    if (m.sender_id != sender_id || m.deleted) continue;
+    m.deleted = true;
+    m.content.clear();
+    ids.push_back(m.id);
+  }
+  return ids;
+}
+
+nlohmann::json messages_deleted_frame(const std::string& room_id, const std::string& sender_id,
+                                      const std::vector<std::string>& ids) {
+  return {{"type", "messages_deleted"}, {"roomId", room_id}, {"senderId", sender_id}, {"ids", ids}};
+}
+
 }  // namespace switchboard::chat

@@ -82,4 +82,16 @@ void RoomRegistry::for_each(const std::function<void(const std::shared_ptr<ChatR
   for (const auto& r : rooms) f(r);
 }
 
+void RoomRegistry::delete_messages_of(const std::string& user_id, std::function<void(std::error_code)> done) {
+  // The rooms are told only after the store's deletion committed. By then every append the store accepted
+  // before the deletion has completed and queued its echo on its room's strand, ahead of forget_sender, so a
+  // message sent just before the request cannot survive in a room's memory.
+  deps_.store->delete_by_sender(
+      user_id, [weak = weak_from_this(), user_id, done = std::move(done)](std::error_code ec) {
+        if (const auto self = weak.lock(); self && !ec)
+          self->for_each([&](const std::shared_ptr<ChatRoom>& room) { room->forget_sender(user_id); });
+        done(ec);
+      });
+}
+
 }  // namespace switchboard::chat

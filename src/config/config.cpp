@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "switchboard/redis/redis_url.hpp"
+
 extern char** environ;
 
 namespace switchboard::config {
@@ -141,6 +143,12 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("session.touch_interval_seconds", c.session.touch_interval_seconds),
       key_binding("session.sweep_interval_seconds", c.session.sweep_interval_seconds),
       key_binding("redis.url", c.redis.url),
+      key_binding("redis.connect_timeout_ms", c.redis.connect_timeout_ms),
+      key_binding("redis.command_timeout_ms", c.redis.command_timeout_ms),
+      key_binding("redis.reconnect_initial_backoff_ms", c.redis.reconnect_initial_backoff_ms),
+      key_binding("redis.reconnect_max_backoff_ms", c.redis.reconnect_max_backoff_ms),
+      key_binding("redis.health_check_interval_ms", c.redis.health_check_interval_ms),
+      key_binding("redis.max_pending_commands", c.redis.max_pending_commands),
       key_binding("turnstile.site_key", c.turnstile.site_key),
       key_binding("turnstile.secret_key", c.turnstile.secret_key),
       key_binding("turnstile.verify_url", c.turnstile.verify_url),
@@ -178,6 +186,7 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("history.retention_direct_days", c.history.retention_direct_days),
       key_binding("history.retention_sweep_seconds", c.history.retention_sweep_seconds),
       key_binding("history.quick_check_on_open", c.history.quick_check_on_open),
+      key_binding("history.max_page_count", c.history.max_page_count),
       key_binding("ai.enabled", c.ai.enabled),
       key_binding("ai.provider", c.ai.provider),
       key_binding("ai.base_url", c.ai.base_url),
@@ -224,8 +233,22 @@ void validate(const Config& c) {
   if (c.session.sweep_interval_seconds > 60)
     fail("session.sweep_interval_seconds",
          "must be at most 60 (expired sessions' sockets close within 60 s)");
-  if (!c.redis.url.empty() && c.redis.url.rfind("redis://", 0) != 0 && c.redis.url.rfind("unix://", 0) != 0)
-    fail("redis.url", "expected redis://[:password@]host:port/db or unix:///path");
+  if (!c.redis.url.empty()) {
+    try {
+      (void)redis::RedisUrl::parse(c.redis.url);
+    } catch (const std::invalid_argument& e) {
+      fail("redis.url",
+           std::string(e.what()) + " (expected redis://[:password@]host:port/db or unix:///path)");
+    }
+  }
+  require_positive("redis.connect_timeout_ms", c.redis.connect_timeout_ms);
+  require_positive("redis.command_timeout_ms", c.redis.command_timeout_ms);
+  require_positive("redis.reconnect_initial_backoff_ms", c.redis.reconnect_initial_backoff_ms);
+  require_positive("redis.reconnect_max_backoff_ms", c.redis.reconnect_max_backoff_ms);
+  if (c.redis.reconnect_max_backoff_ms < c.redis.reconnect_initial_backoff_ms)
+    fail("redis.reconnect_max_backoff_ms", "must be at least redis.reconnect_initial_backoff_ms");
+  if (c.redis.health_check_interval_ms < 0) fail("redis.health_check_interval_ms", "must be 0 (off) or more");
+  require_positive("redis.max_pending_commands", static_cast<long long>(c.redis.max_pending_commands));
   require_positive("security.login_per_10s", c.security.login_per_10s);
   static const std::regex room_id("^[A-Za-z0-9_-]{1,64}$");
   std::set<std::string> room_ids;

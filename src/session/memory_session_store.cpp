@@ -1,5 +1,10 @@
 #include "switchboard/session/memory_session_store.hpp"
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "switchboard/util/clock.hpp"
 
 namespace switchboard::session {
@@ -69,6 +74,76 @@ void MemorySessionStore::remove(const std::string& token_hash, Done done) {
 std::size_t MemorySessionStore::size() const {
   std::lock_guard lock(mutex_);
   return sessions_.size();
+}
+
+bool MemorySessionStore::save(const std::string& path, std::string& error) const {
+  nlohmann::json sessions = nlohmann::json::object();
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    for (const auto& [hash, e] : sessions_) {
+      if (e.deadline <= now) continue;
+      const auto& r = e.record;
+      sessions[hash] = {{"userId", r.user_id},
+                        {"createdAt", r.created_at},
+                        {"expiresAt", r.expires_at},
+                        {"isGuest", r.is_guest},
+                        {"guestDisplayName", r.guest_display_name},
+                        {"guestAvatarId", r.guest_avatar_id}};
+    }
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << nlohmann::json{{"version", 1}, {"sessions", sessions}}.dump();
+    if (!out) {
+      error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "cannot rename " + tmp + " to " + path;
+    return false;
+  }
+  return true;
+}
+
+bool MemorySessionStore::load(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) return true;  // first start: nothing to restore
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+    const auto now_ms = util::now_ms();
+    std::lock_guard lock(mutex_);
+    for (const auto& [hash, j] : doc.at("sessions").items()) {
+      SessionRecord r;
+      r.user_id = j.at("userId").get<std::string>();
+      r.created_at = j.at("createdAt").get<std::int64_t>();
+      r.expires_at = j.at("expiresAt").get<std::int64_t>();
+      r.is_guest = j.at("isGuest").get<bool>();
+      r.guest_display_name = j.at("guestDisplayName").get<std::string>();
+      r.guest_avatar_id = j.at("guestAvatarId").get<std::string>();
+      if (r.expires_at <= now_ms) continue;
+      const auto left = std::chrono::milliseconds(r.expires_at - now_ms);
+      user_session_[r.user_id] = hash;
+      sessions_[hash] = Entry{std::move(r), Clock::now() + left};
+    }
+  } catch (const std::exception& e) {
+    error = path + " is not a valid session snapshot: " + e.what();
+    return false;
+  }
+  std::filesystem::remove(
+      path);  // a snapshot is used once; a crash later must not resurrect logged-out sessions
+  return true;
+}
+
+std::vector<std::pair<std::string, SessionRecord>> MemorySessionStore::entries() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, SessionRecord>> out;
+  for (const auto& [hash, e] : sessions_) out.emplace_back(hash, e.record);
+  return out;
 }
 
 void MemorySessionStore::purge_expired_locked(Clock::time_point now) {

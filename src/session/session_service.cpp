@@ -158,10 +158,13 @@ void SessionService::reserve_guest_name(const std::string& lower_name,
   });
 }
 
-void SessionService::bind_guest_name(const std::string& lower_name, const std::string& token_hash) {
+void SessionService::bind_guest_name(const std::string& lower_name, const std::string& token_hash,
+                                     const SessionRecord* record) {
   std::lock_guard lock(mutex_);
   guest_names_[lower_name] = token_hash;
-  tracked_[token_hash].guest_name = lower_name;
+  auto& t = tracked_[token_hash];
+  t.guest_name = lower_name;
+  if (record) t.record = *record;
 }
 
 void SessionService::release_guest_name(const std::string& lower_name) {

@@ -32,6 +32,7 @@ std::shared_ptr<HistoryStore> make_history_store(const config::Config& config) {
   options.retention_direct_days = h.retention_direct_days;
   options.retention_sweep_seconds = h.retention_sweep_seconds;
   options.quick_check_on_open = h.quick_check_on_open;
+  options.max_page_count = h.max_page_count;
   return SqliteHistoryStore::open(std::move(options));
 }
 

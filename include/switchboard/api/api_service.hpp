@@ -62,6 +62,7 @@ class ApiService final {
   void set_presence(HttpRequest& req, Respond respond);
   void get_messages(HttpRequest& req, Respond respond);
   void post_message(HttpRequest& req, Respond respond);
+  void delete_my_messages(HttpRequest& req, Respond respond);
 
   nlohmann::json user_json(const presence::Profile& p) const;
   nlohmann::json auth_session_json(const std::string& session_id, const session::Identity& id) const;

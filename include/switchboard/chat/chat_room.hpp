@@ -75,6 +75,13 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
                     SendDone done);
   // REST history page (oldest first); see HistoryStore::before.
   void history_page(const std::string& before_id, std::size_t limit, PageDone done);
+  // Call after HistoryStore::delete_by_sender(sender_id) completed: blanks that sender's messages in this
+  // room's memory (content cleared, `deleted` set) and, when the room has members, broadcasts
+  //   (ext) {type:"messages_deleted", roomId, senderId, ids:[...]}
+  // meaning "every message of senderId in this room is now a placeholder"; `ids` lists the ones this room
+  // held in memory (older ones a client paged in over REST are placeholders as well). A room that was never
+  // loaded has nothing to blank; one still loading blanks once loaded.
+  void forget_sender(const std::string& sender_id);
   // Re-announces participants when `user_id` (if present here) changed name or status elsewhere.
   void refresh_participant(const std::string& user_id);
   // Closes every member socket (shutdown).
@@ -117,6 +124,8 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
 
   // Builds a message from `user_id`, stores it, then broadcasts it; `done` reports the outcome.
   void store_and_broadcast(Message message, SendDone done);
+  // Removes and returns the REST retries waiting for message `id` (see retries_).
+  std::vector<SendDone> take_retries(const std::string& id);
   // A SendDone that tells the sending socket when its message could not be stored.
   SendDone report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id);
   Message make_message(const std::string& sender_id, std::string type, std::string content,
@@ -150,6 +159,9 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
 
   std::deque<Message> cache_;                    // the newest committed messages, oldest first
   std::unordered_map<std::string, IdInfo> ids_;  // ids of cached and in-flight messages
+  // REST retries of a message still being stored, by id: answered with the original's outcome, so that a
+  // client retrying after a timeout never gets a second copy.
+  std::unordered_map<std::string, std::vector<SendDone>> retries_;
   std::uint64_t next_seq_ = 1;
 };
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 
 #include "switchboard/chat/chat_room.hpp"
@@ -12,7 +13,7 @@ namespace switchboard::chat {
 
 // Finds or creates rooms by id and applies PROTOCOL §2's room-id rules and the DM participant check.
 // Thread-safety: all methods are safe from any thread.
-class RoomRegistry final {
+class RoomRegistry final : public std::enable_shared_from_this<RoomRegistry> {
  public:
   enum class Status { kOk, kInvalid, kNotFound, kForbidden };
   struct Lookup {
@@ -33,6 +34,12 @@ class RoomRegistry final {
   static std::string dm_room_id(const std::string& a, const std::string& b);
 
   void for_each(const std::function<void(const std::shared_ptr<ChatRoom>&)>& f) const;
+
+  // Deletes every message `user_id` ever sent, in every room (HistoryStore::delete_by_sender), then blanks
+  // them in each live room's memory and tells its sockets (ChatRoom::forget_sender). `done` gets the store's
+  // error, if any; then the rooms are left alone, and a retry is harmless. `done` runs on a store thread and
+  // must not block. Must be called on a registry owned by a shared_ptr.
+  void delete_messages_of(const std::string& user_id, std::function<void(std::error_code)> done);
 
  private:
   boost::asio::any_io_executor executor_;

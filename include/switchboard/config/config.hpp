@@ -37,6 +37,12 @@ struct Config {
 
   struct Redis {
     std::string url;
+    int connect_timeout_ms = 2000;  // TCP connect plus AUTH/SELECT/PING
+    int command_timeout_ms = 1000;
+    int reconnect_initial_backoff_ms = 100;
+    int reconnect_max_backoff_ms = 2000;
+    int health_check_interval_ms = 3000;  // 0: no PINGs
+    std::size_t max_pending_commands = 10000;
   } redis;
 
   struct Turnstile {
@@ -92,6 +98,7 @@ struct Config {
     int retention_direct_days = 0;  // 0: keep forever
     int retention_sweep_seconds = 3600;
     bool quick_check_on_open = true;
+    std::uint32_t max_page_count = 0;  // test-only: cap in pages, to simulate a full disk; 0 = no cap
   } history;
 
   struct Ai {

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "switchboard/session/session_store.hpp"
 
@@ -21,6 +22,14 @@ class MemorySessionStore final : public SessionStore {
   void remove(const std::string& token_hash, Done done) override;
 
   std::size_t size() const;
+
+  // A clean restart keeps people signed in: the live sessions (token hashes, never tokens) are written to
+  // `path` at shutdown and read back at start-up, expired ones dropped. Both block: call them outside the I/O
+  // threads. Errors are reported, never thrown: losing the snapshot only signs people out.
+  bool save(const std::string& path, std::string& error) const;
+  bool load(const std::string& path, std::string& error);
+  // Every stored session as (token hash, record): guests restored from a snapshot need their profiles back.
+  std::vector<std::pair<std::string, SessionRecord>> entries() const;
 
  private:
   struct Entry {

@@ -66,7 +66,9 @@ class SessionService final {
   // Guest names are unique among live sessions: reserve the lower-cased name for the session, or fail.
   // A reservation whose session has expired is taken over. Handler: true when reserved.
   void reserve_guest_name(const std::string& lower_name, std::function<void(std::error_code, bool)> done);
-  void bind_guest_name(const std::string& lower_name, const std::string& token_hash);
+  // `record` is needed only for sessions this service did not create (restored at start-up).
+  void bind_guest_name(const std::string& lower_name, const std::string& token_hash,
+                       const SessionRecord* record = nullptr);
   void release_guest_name(const std::string& lower_name);
 
   // Checks every session that has sockets or a guest name and ends those the store no longer has. Run it

@@ -18,12 +18,13 @@ struct SessionRecord {
   std::string guest_avatar_id;     // guests only
 };
 
-// Where sessions live: in process by default, Redis when configured. Keys are the hex SHA-256 of the session id
+// Where sessions live: in process by default, Redis when configured. Keys are the hex SHA-256 of the session
+// id
 // (`token_hash`), never the id itself, so a dump of the store hands out no live token.
 //
 // Thread-safety: all methods may be called from any thread; handlers may run on any thread, possibly inline.
-// Errors: a store that cannot answer (Redis down) reports an error code; a missing or expired session is not an
-// error but an empty optional.
+// Errors: a store that cannot answer (Redis down) reports an error code; a missing or expired session is not
+// an error but an empty optional.
 class SessionStore {
  public:
   using Done = std::function<void(std::error_code)>;

@@ -1,0 +1,28 @@
+#include "switchboard/redis/redis_keys.hpp"
+
+#include <gtest/gtest.h>
+
+#include "switchboard/ai/quota_store.hpp"
+
+namespace switchboard::redis {
+namespace {
+
+TEST(RedisKeys, SessionKeysFollowProtocolSection4) {
+  const std::string hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  EXPECT_EQ(keys::session(hash), "session:" + hash);
+  EXPECT_EQ(keys::user_session("u_alice"), "user_session:u_alice");
+}
+
+TEST(RedisKeys, QuotaKeysArePerUtcDay) {
+  const std::string day = ai::utc_day_key(ai::utc_day(1'738'281'600'000));  // 2025-01-31T00:00:00Z
+  EXPECT_EQ(day, "2025-01-31");
+  EXPECT_EQ(keys::quota_user("u_alice", day), "quota:user:u_alice:2025-01-31");
+  EXPECT_EQ(keys::quota_global(day), "quota:global:2025-01-31");
+}
+
+TEST(RedisKeys, SessionEndedChannel) {
+  EXPECT_EQ(keys::kSessionEndedChannel, "switchboard:session_ended");
+}
+
+}  // namespace
+}  // namespace switchboard::redis
