@@ -29,7 +29,10 @@ const DM = dm(ME, BOT);
 // Starts the fake provider on a free port; it prints the port it listens on.
 function startFakeLlm() {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [FAKE_LLM, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Chunks 250 ms apart keep the reply streaming long enough for the UI's in-progress state to be observed.
+    const proc = spawn(process.execPath, [FAKE_LLM, '--port', '0', '--chunk-delay-ms', '250'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`fake LLM printed no port:\n${out}`)), 10_000);
     proc.stdout.on('data', (d) => {
