@@ -84,6 +84,27 @@ const char* to_string(LlmErrorKind kind) {
 HttpLlmProvider::HttpLlmProvider(http::HttpClient& http, ProviderSettings settings)
     : http_(http), settings_(std::move(settings)) {}
 
+std::optional<StreamStep> HttpLlmProvider::open_stream_event(std::string_view data, nlohmann::json& event) {
+  StreamStep step;
+  if (data == "[DONE]") {
+    step.done = true;
+    return step;
+  }
+  event = nlohmann::json::parse(data, nullptr, false);
+  if (!event.is_object()) {
+    step.error = LlmErrorKind::kMalformed;
+    step.detail = "a stream event is not a JSON object";
+    return step;
+  }
+  return std::nullopt;
+}
+
+void HttpLlmProvider::reject_blank(LlmResult& result) {
+  if (result.error != LlmErrorKind::kNone || !util::is_blank(result.text)) return;
+  result.error = LlmErrorKind::kEmpty;
+  result.detail = "the model returned no text";
+}
+
 std::string HttpLlmProvider::describe_error_body(std::string_view body) {
   const auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_object()) {

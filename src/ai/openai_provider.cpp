@@ -81,25 +81,14 @@ LlmResult OpenAiProvider::parse_response(std::string_view body) const {
       return res;
     }
   }
-  if (util::is_blank(res.text)) {
-    res.error = LlmErrorKind::kEmpty;
-    res.detail = "the model returned no text";
-  }
+  reject_blank(res);
   return res;
 }
 
 StreamStep OpenAiProvider::parse_stream_event(std::string_view data) const {
+  json j;
+  if (auto framed = open_stream_event(data, j)) return *framed;
   StreamStep step;
-  if (data == "[DONE]") {
-    step.done = true;
-    return step;
-  }
-  const auto j = json::parse(data, nullptr, false);
-  if (!j.is_object()) {
-    step.error = LlmErrorKind::kMalformed;
-    step.detail = "a stream event is not a JSON object";
-    return step;
-  }
   if (j.contains("error") && !j["error"].is_null()) {
     step.error = LlmErrorKind::kProvider;
     step.detail = "error event: " + describe_error_body(data);

@@ -76,25 +76,14 @@ LlmResult WorkersAiProvider::parse_response(std::string_view body) const {
     res.detail = "result.response is not a string";
     return res;
   }
-  if (util::is_blank(res.text)) {
-    res.error = LlmErrorKind::kEmpty;
-    res.detail = "the model returned no text";
-  }
+  reject_blank(res);
   return res;
 }
 
 StreamStep WorkersAiProvider::parse_stream_event(std::string_view data) const {
+  json j;
+  if (auto framed = open_stream_event(data, j)) return *framed;
   StreamStep step;
-  if (data == "[DONE]") {
-    step.done = true;
-    return step;
-  }
-  const auto j = json::parse(data, nullptr, false);
-  if (!j.is_object()) {
-    step.error = LlmErrorKind::kMalformed;
-    step.detail = "a stream event is not a JSON object";
-    return step;
-  }
   if (j.contains("response")) {
     if (j["response"].is_string()) {
       step.delta = j["response"].get<std::string>();

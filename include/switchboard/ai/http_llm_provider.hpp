@@ -1,6 +1,8 @@
 #pragma once
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +59,11 @@ class HttpLlmProvider : public LlmProvider, public std::enable_shared_from_this<
 
  protected:
   const ProviderSettings& settings() const { return settings_; }
+  // The framing both wire formats share. Returns the finished step for "[DONE]" or a non-object event;
+  // otherwise fills `event` and returns nullopt so the provider reads its own fields.
+  static std::optional<StreamStep> open_stream_event(std::string_view data, nlohmann::json& event);
+  // A reply that is only white space is kEmpty, whatever the wire format.
+  static void reject_blank(LlmResult& result);
 
  private:
   http_client::HttpClient& http_;
