@@ -41,11 +41,8 @@ bool SessionService::touch_due(const std::string& token_hash) {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   auto& t = tracked_[token_hash];
-  if (now - t.last_touch < options_.touch_interval) {
-    // Not yet due; forget entries we created only to ask (no sockets, never touched) would be wrong here,
-    // since the entry is what remembers the last touch.
-    return false;
-  }
+  // The entry remembers the last store write; callers drop it again when the session turns out not to exist.
+  if (now - t.last_touch < options_.touch_interval) return false;
   t.last_touch = now;
   return true;
 }
