@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs every load-generator scenario against a fresh Switchboard server (pinned to core 0) and the fan-out scenario
+# against the Node baseline in bench/peers (same core, same command), with switchboard-loadgen pinned to core 1.
+# Appends one JSON line per run to $OUT and prints the Switchboard/baseline fan-out ratio. See docs/performance.md.
+#
+#   bench/run.sh [BUILD_DIR]            (default build/release if it exists, else build/ci)
+# Sizes (environment): FANOUT_MEMBERS=1000 FANOUT_RATE=100 FANOUT_SENDERS=10 LAT_ROOMS=100 LAT_MEMBERS=100
+#   LAT_RATE=1000 IDLE_USERS=2000 IDLE_ROOMS=20 CHURN_RATE=0 LOGIN_USERS=3000 DURATION=10
+#   SCENARIOS="fanout baseline latency idle churn login"  OUT=bench/results/<date>.jsonl  NO_BUILD=1 to skip building
+#   REDIS_URL=redis://... adds a login run with the Redis session store.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${1:-$([ -d build/release ] && echo build/release || echo build/ci)}
+SERVER_CPU=${SERVER_CPU:-0}
+GEN_CPU=${GEN_CPU:-1}
+DURATION=${DURATION:-10}
+SCENARIOS=${SCENARIOS:-"fanout baseline latency idle churn login"}
+mkdir -p bench/results
+OUT=${OUT:-bench/results/$(date -u +%Y%m%dT%H%M%SZ).jsonl}
+WORK=$(mktemp -d)
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+if [ -z "${NO_BUILD:-}" ]; then
+  cmake --build "$BUILD" --target switchboard switchboard-loadgen
+fi
+BIN=$BUILD/switchboard
+LOADGEN=$BUILD/bench/loadgen/switchboard-loadgen
+[ -x "$BIN" ] && [ -x "$LOADGEN" ] || { echo "run.sh: build $BIN and $LOADGEN first" >&2; exit 2; }
+[ -d bench/peers/node_modules/ws ] || (cd bench/peers && npm ci --no-audit --no-fund >/dev/null)
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# 100 group rooms bench0..bench99 (the server's rooms come from chat.rooms), limits raised so that the generator
+# measures throughput instead of the abuse limits; everything else (validation, history in SQLite) stays on.
+node -e 'const r=[];for(let i=0;i<100;i++)r.push({id:`bench${i}`,name:`Bench ${i}`});
+  console.log(JSON.stringify({chat:{rooms:r}}))' > "$WORK/bench.json"
+
+SERVER_PID=
+start_server() {  # $1 = switchboard | node
+  rm -f "$WORK/port"
+  if [ "$1" = node ]; then
+    taskset -c "$SERVER_CPU" node bench/peers/server.mjs --port-file "$WORK/port" > "$WORK/server.log" 2>&1 &
+  else
+    rm -rf "$WORK/data"
+    taskset -c "$SERVER_CPU" "$BIN" --config "$WORK/bench.json" --set server.listen=127.0.0.1:0 \
+      --set server.port_file="$WORK/port" --set data.dir="$WORK/data" --set log.level=warn \
+      --set analytics.sink=none --set security.login_per_10s=100000000 \
+      --set security.max_connections=200000 --set security.max_connections_per_ip=200000 \
+      --set chat.rate_limit_messages=100000000 --set chat.min_chat_interval_ms=0 \
+      ${SESSION_REDIS:+--set redis.url=$SESSION_REDIS} > "$WORK/server.log" 2>&1 &
+  fi
+  SERVER_PID=$!
+  for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
+  [ -s "$WORK/port" ] || { echo "run.sh: server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+  PORT=$(cat "$WORK/port")
+}
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  SERVER_PID=
+}
+gen() {  # loadgen arguments...; prints the command and appends its JSON line to $OUT
+  local cmd=(taskset -c "$GEN_CPU" "$LOADGEN" --port "$PORT" --server-pid "$SERVER_PID" "$@")
+  echo "+ ${cmd[*]}" >&2
+  "${cmd[@]}" | tee -a "$OUT"
+}
+
+FANOUT=(--scenario fanout --rooms 1 --members "${FANOUT_MEMBERS:-1000}" --senders "${FANOUT_SENDERS:-10}"
+        --rate "${FANOUT_RATE:-100}" --duration "$DURATION")
+for s in $SCENARIOS; do
+  case $s in
+    fanout) start_server switchboard; gen "${FANOUT[@]}" --label switchboard; stop_server ;;
+    baseline) start_server node; gen "${FANOUT[@]}" --label node-ws-baseline; stop_server ;;
+    latency) start_server switchboard
+      gen --scenario fanout --rooms "${LAT_ROOMS:-100}" --members "${LAT_MEMBERS:-100}" --senders 1 \
+        --rate "${LAT_RATE:-1000}" --duration "$DURATION" --label latency; stop_server ;;
+    idle) start_server switchboard
+      gen --scenario idle --users "${IDLE_USERS:-2000}" --rooms "${IDLE_ROOMS:-20}" --duration "$DURATION" \
+        --label idle; stop_server ;;
+    churn) start_server switchboard
+      gen --scenario churn --members 20 --rate 50 --users 200 --churn-rate "${CHURN_RATE:-0}" \
+        --duration "$DURATION" --label churn; stop_server ;;
+    login) start_server switchboard
+      gen --scenario login --users "${LOGIN_USERS:-3000}" --concurrency 16 --label memory-sessions; stop_server
+      if [ -n "${REDIS_URL:-}" ]; then
+        SESSION_REDIS=$REDIS_URL start_server switchboard
+        gen --scenario login --users "${LOGIN_USERS:-3000}" --concurrency 16 --label redis-sessions; stop_server
+      fi ;;
+    *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;;
+  esac
+done
+
+# The side-by-side fan-out ratio, from this run's lines.
+node -e '
+  const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+  const f = (l) => lines.filter((x) => x.scenario === "fanout" && x.label === l).pop();
+  const sb = f("switchboard"), nd = f("node-ws-baseline");
+  if (sb && nd) {
+    const k = "deliveries_per_server_cpu_s";
+    console.log(JSON.stringify({ratio: "switchboard/node-ws-baseline", [k]: sb.results[k] / nd.results[k],
+      switchboard: sb.results[k], baseline: nd.results[k]}));
+  }' "$OUT" | tee -a "$OUT"
+echo "results: $OUT" >&2
