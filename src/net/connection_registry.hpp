@@ -4,6 +4,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "switchboard/analytics/metrics.hpp"
 #include "switchboard/net/client_connection.hpp"
 
 namespace switchboard::net {
@@ -40,6 +41,8 @@ class ConnectionRegistry final {
   }
 
   std::atomic<std::size_t> http_connections{0};
+  // Set once by the Server before it accepts; may be null.
+  std::shared_ptr<analytics::Metrics> metrics;
 
  private:
   mutable std::mutex mutex_;

@@ -10,12 +10,13 @@
 namespace switchboard::net {
 
 Listener::Listener(boost::asio::io_context& ioc, const config::Config& config, api::ApiService& api,
-                   std::shared_ptr<ConnectionRegistry> registry)
+                   std::shared_ptr<ConnectionRegistry> registry, std::shared_ptr<const Edge> edge)
     : ioc_(ioc),
       acceptor_(boost::asio::make_strand(ioc)),
       config_(config),
       api_(api),
-      registry_(std::move(registry)) {}
+      registry_(std::move(registry)),
+      edge_(std::move(edge)) {}
 
 std::uint16_t Listener::open(const boost::asio::ip::tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
@@ -52,8 +53,22 @@ void Listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::soc
     spdlog::get("net")->warn("accept failed: {}", ec.message());
   } else {
     boost::system::error_code ignored;
-    socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
-    std::make_shared<HttpSession>(std::move(socket), config_, api_, registry_)->run();
+    auto lease = edge_->limiter->admit();
+    if (!lease) {
+      // Even the refusals are at their cap: a flood. Closing at once keeps descriptors bounded.
+      socket.close(ignored);
+    } else {
+      socket.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+      if (edge_->tls) {
+        std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *edge_->tls), config_, api_,
+                                                 registry_, edge_, std::move(*lease))
+            ->run();
+      } else {
+        std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), config_, api_, registry_,
+                                                   edge_, std::move(*lease))
+            ->run();
+      }
+    }
   }
   do_accept();
 }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "switchboard/util/clock.hpp"
 
@@ -20,20 +21,26 @@ std::shared_ptr<spdlog::logger> log() {
 
 }  // namespace
 
-WebSocketSession::WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WsHandler> handler,
-                                   const config::Config& config, std::shared_ptr<ConnectionRegistry> registry)
+template <class Stream>
+WebSocketSession<Stream>::WebSocketSession(Stream&& stream, std::shared_ptr<WsHandler> handler,
+                                           const config::Config& config,
+                                           std::shared_ptr<ConnectionRegistry> registry,
+                                           security::ConnectionLimiter::Lease lease)
     : ws_(std::move(stream)),
       handler_(std::move(handler)),
       config_(config),
       registry_(std::move(registry)),
       id_(ConnectionRegistry::next_id()),
+      lease_(std::move(lease)),
       watchdog_(ws_.get_executor()) {}
 
-WebSocketSession::~WebSocketSession() {
+template <class Stream>
+WebSocketSession<Stream>::~WebSocketSession() {
   registry_->remove(id_);
 }
 
-void WebSocketSession::run(http::request<http::string_body> request) {
+template <class Stream>
+void WebSocketSession<Stream>::run(http::request<http::string_body> request) {
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(config_.ws.handshake_timeout_seconds);
@@ -46,29 +53,37 @@ void WebSocketSession::run(http::request<http::string_body> request) {
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
   auto req = std::make_shared<http::request<http::string_body>>(std::move(request));
-  ws_.async_accept(*req, [self = shared_from_this(), req](beast::error_code ec) { self->on_accept(ec); });
+  ws_.async_accept(*req,
+                   [self = this->shared_from_this(), req](beast::error_code ec) { self->on_accept(ec); });
 }
 
-void WebSocketSession::on_accept(beast::error_code ec) {
+template <class Stream>
+void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) {
     log()->debug("conn {} websocket accept failed: {}", id_, ec.message());
     return;
   }
   open_ = true;
   last_read_ms_ = util::steady_ms();
-  registry_->add(shared_from_this());
-  handler_->on_open(shared_from_this());
+  registry_->add(this->shared_from_this());
+  handler_->on_open(this->shared_from_this());
   arm_watchdog();
   do_read();
 }
 
 // Reads the next message; the loop ends with the connection.
-void WebSocketSession::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+template <class Stream>
+void WebSocketSession<Stream>::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
 }
 
-void WebSocketSession::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
+    // Beast answers an over-long message with 1009 itself; remember it as the code this connection ended
+    // with.
+    if (ec == websocket::error::message_too_big && close_reason_.code == websocket::close_code::none)
+      close_reason_.code = websocket::close_code::too_big;
     if (ec != websocket::error::closed && ec != boost::asio::error::operation_aborted &&
         ec != boost::asio::error::eof && ec != boost::asio::error::connection_reset)
       log()->debug("conn {} read ended: {}", id_, ec.message());
@@ -86,39 +101,49 @@ void WebSocketSession::on_read(beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void WebSocketSession::send(SharedFrame frame) {
-  boost::asio::dispatch(ws_.get_executor(), [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    if (self->closing_ || !self->open_) return;
-    if (self->queue_.size() + 1 > self->config_.ws.max_queued_messages ||
-        self->queued_bytes_ + frame->size() > self->config_.ws.max_queued_bytes) {
-      // A client that does not read must not grow our memory: drop what it has not taken and close it.
-      log()->warn("conn {} closed: send queue over its cap ({} messages, {} bytes)", self->id_,
-                  self->queue_.size(), self->queued_bytes_);
-      if (self->writing_) {
-        while (self->queue_.size() > 1) {
-          self->queued_bytes_ -= self->queue_.back()->size();
-          self->queue_.pop_back();
-        }
-      }
-      return self->start_close(websocket::close_code::policy_error,
-                               "Too slow: messages were not read in time");
-    }
-    self->queued_bytes_ += frame->size();
-    self->queue_.push_back(std::move(frame));
-    if (!self->writing_) self->do_write();
-  });
+template <class Stream>
+void WebSocketSession<Stream>::send(SharedFrame frame) {
+  boost::asio::dispatch(ws_.get_executor(),
+                        [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
+                          if (self->closing_ || !self->open_) return;
+                          if (self->queue_.size() + 1 > self->config_.ws.max_queued_messages ||
+                              self->queued_bytes_ + frame->size() > self->config_.ws.max_queued_bytes) {
+                            // A client that does not read must not grow our memory: drop what it has not
+                            // taken and close it.
+                            log()->warn("conn {} closed: send queue over its cap ({} messages, {} bytes)",
+                                        self->id_, self->queue_.size(), self->queued_bytes_);
+                            if (const auto& m = self->registry_->metrics) {
+                              // The new frame and every queued one but the write in flight are lost.
+                              m->ws_queue_drops.inc(1 + self->queue_.size() - (self->writing_ ? 1 : 0));
+                              m->slow_consumer_closes.inc();
+                            }
+                            if (self->writing_) {
+                              while (self->queue_.size() > 1) {
+                                self->queued_bytes_ -= self->queue_.back()->size();
+                                self->queue_.pop_back();
+                              }
+                            }
+                            return self->start_close(websocket::close_code::policy_error,
+                                                     "Too slow: messages were not read in time");
+                          }
+                          self->queued_bytes_ += frame->size();
+                          self->queue_.push_back(std::move(frame));
+                          if (!self->writing_) self->do_write();
+                        });
 }
 
 // Writes the front of the queue; only one write is ever in flight.
-void WebSocketSession::do_write() {
+template <class Stream>
+void WebSocketSession<Stream>::do_write() {
   writing_ = true;
   write_started_ms_ = util::steady_ms();
   ws_.text(true);
   ws_.async_write(boost::asio::buffer(*queue_.front()),
-                  beast::bind_front_handler(&WebSocketSession::on_write, shared_from_this()));
+                  beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
 }
 
-void WebSocketSession::on_write(beast::error_code ec, std::size_t) {
+template <class Stream>
+void WebSocketSession<Stream>::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   write_started_ms_ = 0;
   if (ec) return abort();
@@ -128,14 +153,16 @@ void WebSocketSession::on_write(beast::error_code ec, std::size_t) {
   if (closing_ && close_started_ms_ == 0) do_close();
 }
 
-void WebSocketSession::close(std::uint16_t code, std::string reason) {
+template <class Stream>
+void WebSocketSession<Stream>::close(std::uint16_t code, std::string reason) {
   boost::asio::dispatch(ws_.get_executor(),
-                        [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+                        [self = this->shared_from_this(), code, reason = std::move(reason)]() mutable {
                           self->start_close(code, std::move(reason));
                         });
 }
 
-void WebSocketSession::start_close(std::uint16_t code, std::string reason) {
+template <class Stream>
+void WebSocketSession<Stream>::start_close(std::uint16_t code, std::string reason) {
   if (closing_ || finished_) return;
   closing_ = true;
   close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
@@ -146,23 +173,28 @@ void WebSocketSession::start_close(std::uint16_t code, std::string reason) {
 }
 
 // Sends the close frame; the pending read completes with `closed` once the peer answers.
-void WebSocketSession::do_close() {
+template <class Stream>
+void WebSocketSession<Stream>::do_close() {
   close_started_ms_ = util::steady_ms();
   arm_watchdog();
-  ws_.async_close(close_reason_, beast::bind_front_handler(&WebSocketSession::on_close, shared_from_this()));
+  ws_.async_close(close_reason_,
+                  beast::bind_front_handler(&WebSocketSession::on_close, this->shared_from_this()));
 }
 
-void WebSocketSession::on_close(beast::error_code ec) {
+template <class Stream>
+void WebSocketSession<Stream>::on_close(beast::error_code ec) {
   if (ec) abort();
 }
 
-void WebSocketSession::abort() {
+template <class Stream>
+void WebSocketSession<Stream>::abort() {
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   beast::get_lowest_layer(ws_).socket().close(ignored);
 }
 
-void WebSocketSession::finish() {
+template <class Stream>
+void WebSocketSession<Stream>::finish() {
   if (finished_) return;
   finished_ = true;
   closing_ = true;
@@ -170,10 +202,19 @@ void WebSocketSession::finish() {
   queue_.clear();
   queued_bytes_ = 0;
   registry_->remove(id_);
-  if (open_) handler_->on_close();
+  if (!open_) return;
+  // Ours when the server closed first, else the client's; none at all means the TCP connection just ended.
+  std::uint16_t code = 1006;
+  if (close_reason_.code != websocket::close_code::none) {
+    code = static_cast<std::uint16_t>(close_reason_.code);
+  } else if (ws_.reason().code != websocket::close_code::none) {
+    code = static_cast<std::uint16_t>(ws_.reason().code);
+  }
+  handler_->on_close(code);
 }
 
-void WebSocketSession::arm_watchdog() {
+template <class Stream>
+void WebSocketSession<Stream>::arm_watchdog() {
   if (finished_) return;
   std::int64_t deadline = last_read_ms_ + config_.chat.heartbeat_timeout_seconds * 1000LL;
   if (write_started_ms_)
@@ -184,13 +225,14 @@ void WebSocketSession::arm_watchdog() {
     deadline = std::min<std::int64_t>(deadline, close_from + kCloseGraceMs);
   }
   watchdog_.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, deadline - util::steady_ms())));
-  watchdog_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  watchdog_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
     if (auto self = weak.lock()) self->on_watchdog();
   });
 }
 
-void WebSocketSession::on_watchdog() {
+template <class Stream>
+void WebSocketSession<Stream>::on_watchdog() {
   if (finished_) return;
   const auto now = util::steady_ms();
   if (closing_) {
@@ -210,5 +252,8 @@ void WebSocketSession::on_watchdog() {
   }
   arm_watchdog();
 }
+
+template class WebSocketSession<PlainStream>;
+template class WebSocketSession<TlsStream>;
 
 }  // namespace switchboard::net

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "connection_registry.hpp"
+#include "edge.hpp"
 #include "switchboard/config/config.hpp"
 #include "switchboard/net/client_connection.hpp"
 #include "switchboard/net/ws_handler.hpp"
@@ -18,12 +19,15 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 // One WebSocket connection: owns the stream, the read buffer and a capped single-writer queue; hands frames
-// to its WsHandler. Everything runs on the connection's strand (the stream's executor).
+// to its WsHandler. Everything runs on the connection's strand (the stream's executor). `Stream` is
+// PlainStream or TlsStream (explicitly instantiated for both in websocket_session.cpp). It holds its
+// connection's lease, so the connection counts against the caps until the session is gone.
+template <class Stream>
 class WebSocketSession final : public ClientConnection,
-                               public std::enable_shared_from_this<WebSocketSession> {
+                               public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  WebSocketSession(beast::tcp_stream&& stream, std::shared_ptr<WsHandler> handler,
-                   const config::Config& config, std::shared_ptr<ConnectionRegistry> registry);
+  WebSocketSession(Stream&& stream, std::shared_ptr<WsHandler> handler, const config::Config& config,
+                   std::shared_ptr<ConnectionRegistry> registry, security::ConnectionLimiter::Lease lease);
   ~WebSocketSession() override;
 
   // Completes the upgrade for `request` (already read and authorised), then starts reading.
@@ -47,12 +51,13 @@ class WebSocketSession final : public ClientConnection,
   void on_watchdog();
   void abort();
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<WsHandler> handler_;
   const config::Config& config_;
   std::shared_ptr<ConnectionRegistry> registry_;
   const std::uint64_t id_;
+  security::ConnectionLimiter::Lease lease_;
 
   std::deque<SharedFrame> queue_;
   std::size_t queued_bytes_ = 0;

@@ -14,6 +14,11 @@
 //   "stall"                  no answer for stallMs (then success)
 //   "malformed"              200 with a body that is not JSON
 //   "http500"                HTTP 500
+//   "drop"                   the connection is closed without an answer
+//   "flaky:<x>"              internal-error the first time; a retry with the same idempotency_key then succeeds
+//                            (any other key: timeout-or-duplicate), as Cloudflare's idempotency rule says
+//   "host:<name>[#x]"        success (once per token) with hostname <name>; "action:<name>[#x]" likewise with
+//                            that action (the "#x" part only makes tokens unique)
 // A missing secret or token gives missing-input-secret / missing-input-response; a secret other than the configured
 // one gives invalid-input-secret. Cloudflare's documented dummy secrets behave as documented:
 //   1x0000000000000000000000000000000AA always passes, 2x0000000000000000000000000000000AA always fails,
@@ -75,12 +80,13 @@ export async function startFakeSiteverify(options = {}) {
     res.end(text);
   };
   const failure = (codes) => ({ success: false, 'error-codes': codes, messages: [] });
-  const success = () => ({
+  const flaky = new Map(); // flaky token -> idempotency_key of its failed first try
+  const success = (overrides = {}) => ({
     success: true,
     challenge_ts: new Date().toISOString(),
-    hostname: settings.hostname,
+    hostname: overrides.hostname ?? settings.hostname,
     'error-codes': [],
-    action: settings.action,
+    action: overrides.action ?? settings.action,
     cdata: '',
     metadata: { interactive: false },
   });
@@ -122,6 +128,7 @@ export async function startFakeSiteverify(options = {}) {
     const mode = settings.mode !== 'ok' ? settings.mode : token === 'http500' ? 'http_500' : token === 'malformed' ? 'malformed' : token === 'stall' ? 'stall' : 'ok';
 
     if (mode === 'http_500') return send(res, 500, { error: 'internal server error (fake)' });
+    if (token === 'drop') return req.socket.destroy();
     if (mode === 'malformed') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       return res.end('{"success": tru');
@@ -140,6 +147,16 @@ export async function startFakeSiteverify(options = {}) {
     if (token.length > 2048) return send(res, 200, failure(['invalid-input-response']));
     if (token in TOKEN_ERRORS) return send(res, 200, failure([TOKEN_ERRORS[token]]));
     if (token.startsWith('error:')) return send(res, 200, failure([token.slice(6)]));
+    if (token.startsWith('flaky:') && !spent.has(token)) {
+      if (!flaky.has(token)) {
+        flaky.set(token, key);
+        return send(res, 200, failure(['internal-error']));
+      }
+      if (!key || flaky.get(token) !== key) return send(res, 200, failure(['timeout-or-duplicate']));
+    }
+    const overrides = {};
+    if (token.startsWith('host:')) overrides.hostname = token.slice(5).split('#')[0];
+    if (token.startsWith('action:')) overrides.action = token.slice(7).split('#')[0];
 
     if (spent.has(token)) {
       // Cloudflare lets a retry with the same idempotency key see the original answer again.
@@ -147,7 +164,7 @@ export async function startFakeSiteverify(options = {}) {
       return send(res, 200, failure(['timeout-or-duplicate']));
     }
     spent.set(token, key);
-    return send(res, 200, success());
+    return send(res, 200, success(overrides));
   }
 
   const server = http.createServer((req, res) => {
@@ -177,6 +194,11 @@ export async function startFakeSiteverify(options = {}) {
     reset() {
       requests.length = 0;
       spent.clear();
+      flaky.clear();
+    },
+    /** Siteverify requests (POSTs to the siteverify path) received so far whose token is `token`. */
+    requestsFor(token) {
+      return requests.filter((r) => r.path === SITEVERIFY_PATH && r.body && r.body.response === token);
     },
     async close() {
       closed = true;

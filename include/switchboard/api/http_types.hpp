@@ -18,11 +18,13 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string client_ip;
+  std::string client_ip;  // the peer, or the client a trusted proxy names (security.trusted_proxies)
+  std::string peer_ip;    // the socket's peer address
   std::string request_id;
   bool is_websocket_upgrade = false;
   bool tls = false;
   std::map<std::string, std::string> params;  // filled by the router from ":name" segments
+  std::string route;  // the matched pattern ("/api/rooms/:id/messages"), for metrics; set by the router
 
   std::optional<std::string> header(std::string_view lower_name) const;
   // The Bearer token of the Authorization header, if any.

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,9 @@ class WsHandler {
   virtual void on_open(const std::shared_ptr<ClientConnection>& conn) = 0;
   virtual void on_text(std::string text) = 0;
   virtual void on_binary() = 0;
-  virtual void on_close() = 0;
+  // `code` is the close code the connection ended with: the one the server sent when it closed first, else
+  // the client's; 1006 when it ended without a close handshake.
+  virtual void on_close(std::uint16_t code) = 0;
 };
 
 }  // namespace switchboard::net
