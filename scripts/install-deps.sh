@@ -8,7 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config ccache
           libboost1.81-dev nlohmann-json3-dev libspdlog-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
           libsqlite3-dev libgtest-dev ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(redis-server chromium nginx-light fonts-dejavu-core)
+  packages+=(redis-server chromium nginx-light prometheus fonts-dejavu-core)
 fi
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)

@@ -1,10 +1,12 @@
 // Issue 2 §9 / DESIGN §2 shutdown: on SIGTERM or SIGINT readiness turns to 503, the server stops accepting, every
-// socket gets close 1001, and the process exits 0 within 10 s.
+// socket gets close 1001, pending analytics events are flushed, and the process exits 0 within 10 s.
 //
 // Readings: the 503 window may be too short to observe, so /readyz is polled during shutdown and any answer after
 // the signal must be 503 or no answer at all (the listener is closed); once the clients have their 1001, /readyz
 // must no longer answer 200. "Within 10 s" is checked with 2 s of slack for a loaded CI machine (12 s).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   api, describe, it, joinPresence, joinRoom, login, sleep, startServer, withTimeout,
 } from './lib/harness.mjs';
@@ -52,6 +54,11 @@ async function shutdownWith(signal) {
   assert.equal(status.signal, null, `terminated by ${status.signal} instead of exiting`);
   assert.equal(status.code, 0, `exit code ${status.code}`);
   assert.ok(elapsed <= 12_000, `exited after ${elapsed} ms`);
+  // Events recorded during the drain were flushed before exit: each socket's ws_close with 1001 is on disk.
+  const events = fs.readFileSync(path.join(server.dataDir, 'events.jsonl'), 'utf8').trim().split('\n')
+    .map((line) => JSON.parse(line));
+  const goingAway = events.filter((e) => e.blobs[0] === 'ws_close' && e.doubles[0] === 1001);
+  assert.equal(goingAway.length, 4, `ws_close events with 1001: ${JSON.stringify(goingAway)}`);
   // Answers after the signal: 200 only before the server noticed it, then 503 or refused, never 200 again.
   const firstNot200 = readyAnswers.findIndex((x) => x !== 200);
   if (firstNot200 >= 0) {
