@@ -28,4 +28,28 @@ std::string quota_global(std::string_view utc_day) {
   return join("quota:global:", utc_day);
 }
 
+std::string room_seq(std::string_view room_id) {
+  return join(join("room:", room_id), ":seq");
+}
+
+std::string room_messages(std::string_view room_id) {
+  return join(join("room:", room_id), ":messages");
+}
+
+std::string room_ids(std::string_view room_id) {
+  return join(join("room:", room_id), ":ids");
+}
+
+std::string room_status(std::string_view room_id) {
+  return join(join("room:", room_id), ":status");
+}
+
+std::string room_channel(std::string_view room_id) {
+  return join("room:", room_id);
+}
+
+std::string sender_messages(std::string_view user_id) {
+  return join(join("sender:", user_id), ":messages");
+}
+
 }  // namespace switchboard::redis::keys

@@ -12,10 +12,12 @@ std::string SessionService::hash_token(const std::string& session_id) {
   return util::sha256_hex(session_id);
 }
 
-void SessionService::remember(const std::string& token_hash, const SessionRecord& record) {
+bool SessionService::remember(const std::string& token_hash, const SessionRecord& record) {
   std::lock_guard lock(mutex_);
   auto& t = tracked_[token_hash];
+  const bool first_seen = t.record.user_id.empty();
   t.record = record;
+  return first_seen;
 }
 
 void SessionService::login(SessionRecord record, LoginDone done) {
@@ -63,8 +65,9 @@ void SessionService::authenticate(const std::string& session_id, IdentityDone do
       }
       return done({}, std::nullopt);
     }
-    remember(token_hash, *rec);
-    done({}, Identity{token_hash, *rec});
+    Identity identity{token_hash, *rec};
+    if (remember(token_hash, *rec) && adopt_hook_) adopt_hook_(identity);
+    done({}, std::move(identity));
   };
   if (touch_due(token_hash)) {
     store_->touch(token_hash, options_.ttl, std::move(finish));
@@ -79,13 +82,14 @@ void SessionService::refresh(const std::string& session_id, IdentityDone done) {
       token_hash, options_.ttl,
       [this, token_hash, done = std::move(done)](std::error_code ec, std::optional<SessionRecord> rec) {
         if (ec || !rec) return done(ec, std::nullopt);
+        Identity identity{token_hash, *rec};
+        const bool first_seen = remember(token_hash, *rec);
         {
           std::lock_guard lock(mutex_);
-          auto& t = tracked_[token_hash];
-          t.record = *rec;
-          t.last_touch = std::chrono::steady_clock::now();
+          tracked_[token_hash].last_touch = std::chrono::steady_clock::now();
         }
-        done({}, Identity{token_hash, *rec});
+        if (first_seen && adopt_hook_) adopt_hook_(identity);
+        done({}, std::move(identity));
       });
 }
 

@@ -14,6 +14,23 @@ std::string user_session(std::string_view user_id);
 std::string quota_user(std::string_view user_id, std::string_view utc_day);
 std::string quota_global(std::string_view utc_day);
 
+// A room's shared log (when several instances share Redis; see store::RedisRoomLog):
+//   room:<id>:seq       the last seq given out (INCR)
+//   room:<id>:messages  hash seq -> the message's wire JSON
+//   room:<id>:ids       hash message id -> seq (retried sends are answered with the stored message)
+//   room:<id>:status    hash seq -> delivery status (0 sent, 1 delivered, 2 read; only rises)
+//   room:<id>           the pub/sub channel of the room's messages and transient frames
+//   sender:<userId>:messages  set of "<roomId> <seq>" a user sent, for deletion
+std::string room_seq(std::string_view room_id);
+std::string room_messages(std::string_view room_id);
+std::string room_ids(std::string_view room_id);
+std::string room_status(std::string_view room_id);
+std::string room_channel(std::string_view room_id);
+std::string sender_messages(std::string_view user_id);
+
+// Pub/sub channel announcing that a user's messages were deleted, so every instance blanks its rooms' caches.
+inline constexpr std::string_view kSenderDeletedChannel = "switchboard:sender_deleted";
+
 // Pub/sub channel announcing sessions that were logged out, so every instance closes their sockets (4401).
 inline constexpr std::string_view kSessionEndedChannel = "switchboard:session_ended";
 

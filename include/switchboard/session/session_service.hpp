@@ -38,10 +38,14 @@ class SessionService final {
   using LoginDone = std::function<void(std::error_code, std::string session_id, Identity)>;
   // Called when a session is found to have ended (logout or expiry), once per session.
   using EndedHook = std::function<void(const Identity&, bool logged_out)>;
+  // Called the first time this process sees a live session it did not create here (one made on another
+  // instance sharing the store), so the caller can restore what lives beside it: a guest's profile and name.
+  using AdoptHook = std::function<void(const Identity&)>;
 
   SessionService(std::shared_ptr<SessionStore> store, Options options);
 
   void set_ended_hook(EndedHook hook) { ended_hook_ = std::move(hook); }
+  void set_adopt_hook(AdoptHook hook) { adopt_hook_ = std::move(hook); }
   const Options& options() const { return options_; }
 
   // Creates a session for `record` (created_at/expires_at are filled in) with a fresh CSPRNG session id.
@@ -55,6 +59,9 @@ class SessionService final {
 
   // Deletes the session and closes its sockets with 4401. Succeeds for unknown sessions too.
   void logout(const std::string& session_id, SessionStore::Done done);
+
+  // Another instance announced that this session was logged out: close its sockets here with 4401.
+  void end_announced(const std::string& token_hash) { end_session(token_hash, /*logged_out=*/true); }
 
   // Socket activity (a WebSocket frame): slides the session, at most one store write per touch_interval.
   void note_activity(const std::string& token_hash);
@@ -88,11 +95,13 @@ class SessionService final {
   };
   void end_session(const std::string& token_hash, bool logged_out);
   bool touch_due(const std::string& token_hash);
-  void remember(const std::string& token_hash, const SessionRecord& record);
+  // Records the session's latest record; true when this process had not seen it before.
+  bool remember(const std::string& token_hash, const SessionRecord& record);
 
   std::shared_ptr<SessionStore> store_;
   Options options_;
   EndedHook ended_hook_;
+  AdoptHook adopt_hook_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Tracked> tracked_;  // token hash -> local state
   std::unordered_map<std::string, std::string>

@@ -24,5 +24,15 @@ TEST(RedisKeys, SessionEndedChannel) {
   EXPECT_EQ(keys::kSessionEndedChannel, "switchboard:session_ended");
 }
 
+TEST(RedisKeys, RoomLogKeysAreNamedAfterTheRoom) {
+  EXPECT_EQ(keys::room_seq("general"), "room:general:seq");
+  EXPECT_EQ(keys::room_messages("dm_user_1__user_2"), "room:dm_user_1__user_2:messages");
+  EXPECT_EQ(keys::room_ids("music"), "room:music:ids");
+  EXPECT_EQ(keys::room_status("music"), "room:music:status");
+  EXPECT_EQ(keys::room_channel("music"), "room:music");
+  EXPECT_EQ(keys::sender_messages("user_7"), "sender:user_7:messages");
+  EXPECT_EQ(keys::kSenderDeletedChannel, "switchboard:sender_deleted");
+}
+
 }  // namespace
 }  // namespace switchboard::redis
