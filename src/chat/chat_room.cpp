@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "switchboard/analytics/events.hpp"
+#include "switchboard/store/store_error.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/random.hpp"
+#include "switchboard/util/utf8.hpp"
 
 namespace switchboard::chat {
 namespace {
@@ -47,6 +51,23 @@ SendError not_stored() {
   return {SendError::Kind::kUnavailable, "The message could not be stored; please retry."};
 }
 
+SendError not_loaded() {
+  return {SendError::Kind::kUnavailable,
+          "This room's history cannot be loaded right now; please retry in a few seconds."};
+}
+
+// Backoff between attempts to load a room whose first load failed.
+constexpr std::chrono::milliseconds kFirstReloadDelay{100};
+// Several instances: how many log entries one catch-up reads, how many early publications a room holds back
+// while it catches up (beyond that it drops them and reads them from the log), and the retry delay.
+constexpr std::size_t kCatchUpBatch = 500;
+constexpr std::size_t kMaxHeldBack = 2000;
+constexpr std::chrono::milliseconds kCatchUpRetryDelay{500};
+constexpr std::chrono::milliseconds kMaxReloadDelay{10'000};
+// WebSocket close code 1013, "Try Again Later" (RFC 6455 registry): a join refused while the room cannot
+// load.
+constexpr std::uint16_t kCloseTryAgainLater = 1013;
+
 FrameErrorCode frame_code(SendError::Kind kind) {
   switch (kind) {
     case SendError::Kind::kTooLarge:
@@ -76,11 +97,25 @@ void ChatRoom::post(F&& f) {
   boost::asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
 }
 
-void ChatRoom::run_when_loaded(std::function<void()> f) {
-  if (loaded_) return f();
-  const bool first = waiting_for_load_.empty();
-  waiting_for_load_.push_back(std::move(f));
-  if (!first) return;
+void ChatRoom::run_when_loaded(std::function<void()> ready, std::function<void()> unavailable) {
+  switch (load_state_) {
+    case LoadState::kLoaded:
+      return ready();
+    case LoadState::kFailed:
+      // A retry is scheduled; answer now rather than hold the caller for the backoff.
+      if (unavailable) unavailable();
+      return;
+    case LoadState::kLoading:
+      waiting_for_load_.push_back({std::move(ready), std::move(unavailable)});
+      return;
+    case LoadState::kIdle:
+      waiting_for_load_.push_back({std::move(ready), std::move(unavailable)});
+      return start_load();
+  }
+}
+
+void ChatRoom::start_load() {
+  load_state_ = LoadState::kLoading;
   deps_.store->load_room(
       info_.id, deps_.config.chat.room_cache_messages,
       [self = shared_from_this()](std::error_code ec, store::HistoryStore::RoomState state) {
@@ -91,19 +126,38 @@ void ChatRoom::run_when_loaded(std::function<void()> f) {
 }
 
 void ChatRoom::on_loaded(std::error_code ec, store::HistoryStore::RoomState state) {
+  auto waiting = std::move(waiting_for_load_);
+  waiting_for_load_.clear();
   if (ec) {
-    // The room still works (live chat); history starts empty and writes will report the store's errors.
-    log()->error("room {}: loading history failed: {}", info_.id, ec.message());
+    // Starting empty would show no history and hand out seqs the store already holds (every send refused as
+    // a duplicate). Refuse work until a retry loads the room.
+    reload_backoff_ =
+        reload_backoff_.count() == 0 ? kFirstReloadDelay : std::min(reload_backoff_ * 2, kMaxReloadDelay);
+    log()->error("room {}: loading history failed: {}; retrying in {} ms", info_.id, ec.message(),
+                 reload_backoff_.count());
+    load_state_ = LoadState::kFailed;
+    if (!reload_timer_) reload_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
+    reload_timer_->expires_after(reload_backoff_);
+    reload_timer_->async_wait([self = shared_from_this()](boost::system::error_code timer_ec) {
+      // Runs on the room strand (the timer was made on it).
+      if (!timer_ec && self->load_state_ == LoadState::kFailed) self->start_load();
+    });
+    for (auto& w : waiting)
+      if (w.unavailable) w.unavailable();
+    return;
   }
+  reload_backoff_ = std::chrono::milliseconds(0);
   next_seq_ = state.last_seq + 1;
   for (auto& m : state.recent) {
     if (m.seq >= next_seq_) next_seq_ = m.seq + 1;
     ids_[m.id] = IdInfo{m.sender_id};
     cache_.push_back(std::move(m));
   }
-  loaded_ = true;
-  auto waiting = std::move(waiting_for_load_);
-  for (auto& f : waiting) f();
+  // Everything committed so far is history for the sockets that join from now on.
+  broadcast_seq_ = next_seq_ - 1;
+  load_state_ = LoadState::kLoaded;
+  if (deps_.bus && bus_subscription_ == 0) subscribe_to_bus();
+  for (auto& w : waiting) w.ready();
 }
 
 ChatRoom::UserState& ChatRoom::user_state(const std::string& user_id) {
@@ -133,7 +187,13 @@ std::string ChatRoom::display_name_of(const std::string& user_id) const {
 void ChatRoom::join(std::shared_ptr<net::ClientConnection> conn, JoinRequest request) {
   post([this, conn = std::move(conn), request = std::move(request)]() mutable {
     run_when_loaded(
-        [this, conn, request = std::move(request)]() mutable { do_join(conn, std::move(request)); });
+        [this, conn, request = std::move(request)]() mutable { do_join(conn, std::move(request)); },
+        [conn] {
+          // Never a member: say why, then close so that the client reconnects later.
+          const auto e = not_loaded();
+          conn->send(net::make_frame(encode_error(FrameError{frame_code(e.kind), e.message, {}})));
+          conn->close(kCloseTryAgainLater, "Try again later");
+        });
   });
 }
 
@@ -174,6 +234,9 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
                                std::vector<const Message*> after;
                                std::uint64_t last = 0;
                                for (const auto& m : page.messages) {
+                                 // Committed, but its broadcast has not run yet: it reaches this socket live
+                                 // (a member by then), so listing it here would deliver it twice.
+                                 if (m.seq > self->broadcast_seq_) break;
                                  after.push_back(&m);
                                  last = m.seq;
                                }
@@ -249,10 +312,16 @@ void ChatRoom::refresh_participant(const std::string& user_id) {
 
 void ChatRoom::broadcast(const net::SharedFrame& frame, std::uint64_t except_connection,
                          const std::string& except_user) {
+  std::uint64_t delivered = 0;
   for (const auto& [id, m] : members_) {
     if (id == except_connection || (!except_user.empty() && m.user_id == except_user)) continue;
-    if (auto c = m.conn.lock()) c->send(frame);
+    if (auto c = m.conn.lock()) {
+      c->send(frame);
+      ++delivered;
+    }
   }
+  // One atomic add per broadcast, not per member.
+  if (deps_.metrics && delivered) deps_.metrics->broadcast_deliveries.inc(delivered);
 }
 
 void ChatRoom::send_to(std::uint64_t connection_id, const net::SharedFrame& frame) {
@@ -266,7 +335,7 @@ void ChatRoom::send_error(std::uint64_t connection_id, const FrameError& error) 
 }
 
 void ChatRoom::broadcast_system_line(const std::string& text) {
-  broadcast(net::make_frame(system_frame(info_.id, text).dump()));
+  broadcast_event(net::make_frame(system_frame(info_.id, text).dump()));
 }
 
 void ChatRoom::broadcast_participants() {
@@ -296,43 +365,49 @@ void ChatRoom::set_typing(const std::string& user_id, bool is_typing, std::uint6
       // Runs on the room strand (the timer was made on it). Cancelled when a newer true, a false or a chat
       // came.
       if (ec) return;
-      self->broadcast(net::make_frame(json{
-                          {"type", "typing"},
-                          {"roomId", self->info_.id},
-                          {"senderId", user_id},
-                          {"displayName", self->display_name_of(user_id)},
-                          {"isTyping",
-                           false}}.dump()),
-                      0, user_id);
+      self->broadcast_event(net::make_frame(json{
+                                {"type", "typing"},
+                                {"roomId", self->info_.id},
+                                {"senderId", user_id},
+                                {"displayName", self->display_name_of(user_id)},
+                                {"isTyping",
+                                 false}}.dump()),
+                            0, user_id);
     });
   }
-  broadcast(net::make_frame(json{
-                {"type", "typing"},
-                {"roomId", info_.id},
-                {"senderId", user_id},
-                {"displayName", display_name_of(user_id)},
-                {"isTyping",
-                 is_typing}}.dump()),
-            except_connection, user_id);
+  broadcast_event(net::make_frame(json{
+                      {"type", "typing"},
+                      {"roomId", info_.id},
+                      {"senderId", user_id},
+                      {"displayName", display_name_of(user_id)},
+                      {"isTyping",
+                       is_typing}}.dump()),
+                  except_connection, user_id);
 }
 
-std::optional<SendError> ChatRoom::admit_content(UserState& user, bool is_chat, bool is_nudge,
-                                                 std::int64_t now) {
+std::optional<SendError> ChatRoom::admit_content(const std::string& user_id, UserState& user, bool is_chat,
+                                                 bool is_nudge, std::int64_t now) {
   const auto& c = deps_.config.chat;
+  const auto limited = [&](const char* scope, std::string message, std::int64_t retry_after_ms) {
+    if (deps_.events)
+      deps_.events->record(analytics::events::rate_limited(
+          user_id, scope, info_.is_direct ? "direct" : "group", retry_after_ms));
+    return SendError{SendError::Kind::kRateLimited, std::move(message), retry_after_ms};
+  };
   if (is_chat && user.last_chat_ms >= 0 && now - user.last_chat_ms < c.min_chat_interval_ms)
-    return SendError{SendError::Kind::kRateLimited,
-                     "Slow down: wait " + std::to_string(c.min_chat_interval_ms) + " ms between messages.",
-                     c.min_chat_interval_ms - (now - user.last_chat_ms)};
+    return limited("chat_interval",
+                   "Slow down: wait " + std::to_string(c.min_chat_interval_ms) + " ms between messages.",
+                   c.min_chat_interval_ms - (now - user.last_chat_ms));
   if (is_nudge && !user.nudges.allows(now))
-    return SendError{SendError::Kind::kRateLimited,
-                     "Too many nudges: at most " + std::to_string(c.nudge_limit) + " every " +
-                         std::to_string(c.nudge_window_seconds) + " seconds.",
-                     user.nudges.retry_after_ms(now)};
+    return limited("nudges",
+                   "Too many nudges: at most " + std::to_string(c.nudge_limit) + " every " +
+                       std::to_string(c.nudge_window_seconds) + " seconds.",
+                   user.nudges.retry_after_ms(now));
   if (!user.content.allows(now))
-    return SendError{SendError::Kind::kRateLimited,
-                     "Too many messages: at most " + std::to_string(c.rate_limit_messages) + " every " +
-                         std::to_string(c.rate_limit_window_seconds) + " seconds in a room.",
-                     user.content.retry_after_ms(now)};
+    return limited("messages",
+                   "Too many messages: at most " + std::to_string(c.rate_limit_messages) + " every " +
+                       std::to_string(c.rate_limit_window_seconds) + " seconds in a room.",
+                   user.content.retry_after_ms(now));
   user.content.record(now);
   if (is_nudge) user.nudges.record(now);
   if (is_chat) user.last_chat_ms = now;
@@ -372,31 +447,129 @@ void ChatRoom::remember(const Message& m) {
   }
 }
 
-void ChatRoom::store_and_broadcast(Message message, SendDone done) {
+void ChatRoom::store_and_broadcast(Message message, StoreDone done, const char* via) {
+  if (deps_.bus) return publish_via_bus(std::make_shared<Message>(std::move(message)), std::move(done), via);
   ids_[message.id] = IdInfo{message.sender_id};
   auto shared = std::make_shared<Message>(std::move(message));
   deps_.store->append(
-      *shared, [self = shared_from_this(), shared, done = std::move(done)](std::error_code ec) {
-        boost::asio::dispatch(self->strand_, [self, shared, ec, done = std::move(done)] {
-          const Message& m = *shared;
-          auto retries = self->take_retries(m.id);
-          if (ec) {
-            self->ids_.erase(m.id);
-            log()->error("room {}: storing message failed: {}", self->info_.id, ec.message());
-            if (done) done(not_stored());
-            for (auto& retry : retries) retry(not_stored());
-            return;
-          }
-          // Only a stored message is echoed: once the sender sees it, it is in the store.
-          self->remember(m);
-          json frame = to_json(m);
-          self->broadcast(net::make_frame(frame.dump()));
-          if (self->info_.is_direct && m.type != "system" && self->deps_.hooks.dm_notification)
-            self->deps_.hooks.dm_notification(self->info_.dm_user_ids, m);
-          if (done) done(m);
-          for (auto& retry : retries) retry(m);
-        });
+      *shared, [self = shared_from_this(), shared, done = std::move(done), via](std::error_code ec) mutable {
+        self->on_stored(Stored{std::move(shared), ec, std::move(done), via});
       });
+}
+
+void ChatRoom::on_stored(Stored stored) {
+  {
+    std::lock_guard lock(stored_mutex_);
+    const bool drain_pending = !stored_.empty();
+    stored_.push_back(std::move(stored));
+    if (drain_pending) return;
+  }
+  // Inline when the store answered on the strand (the memory store does), else one hop for the whole queue.
+  boost::asio::dispatch(strand_, [self = shared_from_this()] { self->drain_stored(); });
+}
+
+void ChatRoom::drain_stored() {
+  std::vector<Stored> answers;
+  {
+    std::lock_guard lock(stored_mutex_);
+    answers.swap(stored_);
+  }
+  for (auto& a : answers) finish_stored(std::move(a));
+}
+
+void ChatRoom::finish_stored(Stored stored) {
+  const Message& m = *stored.message;
+  auto& done = stored.done;
+  // The id is taken in the store although not in this room's memory (it left the cache): find out by whom
+  // before answering. The id stays in ids_ meanwhile, so that retries queue behind this.
+  if (stored.ec == store::StoreErrc::kDuplicate)
+    return resolve_duplicate(std::move(stored.message), std::move(done), stored.via);
+  auto retries = take_retries(m.id);
+  if (stored.ec) {
+    ids_.erase(m.id);
+    log()->error("room {}: storing message failed: {}", info_.id, stored.ec.message());
+    if (done) done(not_stored(), true);
+    for (auto& retry : retries) retry(not_stored());
+    return;
+  }
+  // Only a stored message is echoed: once the sender sees it, it is in the store.
+  remember(m);
+  json frame = to_json(m);
+  broadcast(net::make_frame(frame.dump()));
+  broadcast_seq_ = m.seq;
+  record_stored(m, stored.via);
+  if (info_.is_direct && m.type != "system" && deps_.hooks.dm_notification)
+    deps_.hooks.dm_notification(info_.dm_user_ids, m);
+  if (done) done(m, true);
+  for (auto& retry : retries) retry(m);
+}
+
+void ChatRoom::resolve_duplicate(std::shared_ptr<Message> message, StoreDone done, const char* via) {
+  const std::string id = message->id;
+  deps_.store->find(info_.id, id,
+                    [self = shared_from_this(), message = std::move(message), done = std::move(done), via](
+                        std::error_code ec, std::optional<Message> existing) mutable {
+                      boost::asio::dispatch(
+                          self->strand_, [self, message = std::move(message), done = std::move(done), via, ec,
+                                          existing = std::move(existing)]() mutable {
+                            const Message& m = *message;
+                            auto retries = self->take_retries(m.id);
+                            self->ids_.erase(m.id);
+                            if (!ec && existing && existing->sender_id == m.sender_id) {
+                              // This sender's own earlier message: a retransmission, answered with the stored
+                              // original (PROTOCOL §5 dedupe), never stored or broadcast twice.
+                              if (done) done(*existing, false);
+                              for (auto& retry : retries) retry(*existing);
+                              return;
+                            }
+                            if (!ec && existing) {
+                              // Another sender's id: replaced by a server id, as for an id still in the
+                              // cache.
+                              Message again = m;
+                              again.seq = self->next_seq_++;
+                              again.id = server_message_id(again.seq);
+                              return self->store_and_broadcast(
+                                  std::move(again),
+                                  [done = std::move(done), retries = std::move(retries)](
+                                      std::variant<Message, SendError> result, bool fresh) {
+                                    for (auto& retry : retries) retry(result);
+                                    if (done) done(std::move(result), fresh);
+                                  },
+                                  via);
+                            }
+                            // Not found: the seq, not the id, was refused (the room is behind the store), or
+                            // the lookup failed.
+                            log()->error("room {}: message {} refused as a duplicate ({})", self->info_.id,
+                                         m.id, ec ? ec.message() : std::string("seq already used"));
+                            if (done) done(not_stored(), true);
+                            for (auto& retry : retries) retry(not_stored());
+                          });
+                    });
+}
+
+void ChatRoom::record_stored(const Message& m, const char* via) {
+  using Kind = analytics::Metrics::MessageKind;
+  if (deps_.metrics) {
+    const Kind kind = m.is_nudge           ? Kind::kNudge
+                      : m.is_wink          ? Kind::kWink
+                      : m.type == "system" ? Kind::kSystem
+                      : via == nullptr     ? Kind::kBotReply
+                                           : Kind::kChat;
+    deps_.metrics->messages(kind).inc();
+  }
+  if (!deps_.events || via == nullptr) return;
+  // Group room ids are public; a direct room's id names both people, so it stays out of the event.
+  const std::string_view room_type = info_.is_direct ? "direct" : "group";
+  const std::string_view room_id = info_.is_direct ? std::string_view() : std::string_view(info_.id);
+  if (m.is_nudge) {
+    deps_.events->record(analytics::events::nudge(m.sender_id, room_type, room_id));
+  } else if (m.is_wink) {
+    deps_.events->record(analytics::events::wink(m.sender_id, room_type, room_id, m.wink_id));
+  } else {
+    deps_.events->record(analytics::events::message_sent(m.sender_id, room_type, room_id, via,
+                                                         util::utf8_code_points(m.content).value_or(0),
+                                                         m.content.size()));
+  }
 }
 
 std::vector<ChatRoom::SendDone> ChatRoom::take_retries(const std::string& id) {
@@ -414,9 +587,9 @@ std::vector<Message> ChatRoom::context_messages(std::size_t n) const {
   return out;
 }
 
-ChatRoom::SendDone ChatRoom::report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id) {
-  return [self = shared_from_this(), connection_id,
-          ack_id = std::move(ack_id)](std::variant<Message, SendError> r) {
+ChatRoom::StoreDone ChatRoom::report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id) {
+  return [self = shared_from_this(), connection_id, ack_id = std::move(ack_id)](
+             std::variant<Message, SendError> r, bool /*fresh*/) {
     if (const auto* err = std::get_if<SendError>(&r))
       self->send_error(connection_id, FrameError{frame_code(err->kind), err->message, ack_id});
   };
@@ -444,34 +617,38 @@ void ChatRoom::handle_frame(std::uint64_t connection_id, RoomFrame& frame) {
     const auto id = resolve_id(user_id, chat->id, next_seq_);
     if (!id) return;  // duplicate of this sender's own message
     auto& user = user_state(user_id);
-    if (auto err = admit_content(user, /*is_chat=*/true, /*is_nudge=*/false, now))
+    if (auto err = admit_content(user_id, user, /*is_chat=*/true, /*is_nudge=*/false, now))
       return fail(*err, chat->id);
     if (user.typing_timer) user.typing_timer->cancel();
     auto message = make_message(user_id, "chat", std::move(chat->content), id);
     const auto ack_id = chat->id;
-    store_and_broadcast(std::move(message), [self = shared_from_this(),
-                                             report = report_failure(connection_id, ack_id)](auto result) {
-      if (std::holds_alternative<SendError>(result)) return report(std::move(result));
-      if (self->deps_.bots)
-        self->deps_.bots->on_human_chat(self, self->info_, std::get<Message>(result),
-                                        self->context_messages(self->deps_.config.ai.context_messages));
-    });
+    store_and_broadcast(
+        std::move(message),
+        [self = shared_from_this(), report = report_failure(connection_id, ack_id)](auto result, bool fresh) {
+          if (std::holds_alternative<SendError>(result)) return report(std::move(result), fresh);
+          if (!fresh) return;  // a retransmission of a stored message: dropped silently, as PROTOCOL §5 says
+          if (self->deps_.bots)
+            self->deps_.bots->on_human_chat(self, self->info_, std::get<Message>(result),
+                                            self->context_messages(self->deps_.config.ai.context_messages));
+        },
+        "ws");
   } else if (auto* nudge = std::get_if<NudgeFrame>(&frame)) {
     const auto id = resolve_id(user_id, nudge->id, next_seq_);
     if (!id) return;
-    if (auto err = admit_content(user_state(user_id), false, /*is_nudge=*/true, now))
+    if (auto err = admit_content(user_id, user_state(user_id), false, /*is_nudge=*/true, now))
       return fail(*err, nudge->id);
     auto message = make_message(user_id, "nudge", "sent a nudge.", id);
     message.is_nudge = true;
-    store_and_broadcast(std::move(message), report_failure(connection_id, nudge->id));
+    store_and_broadcast(std::move(message), report_failure(connection_id, nudge->id), "ws");
   } else if (auto* wink = std::get_if<WinkFrame>(&frame)) {
     const auto id = resolve_id(user_id, wink->id, next_seq_);
     if (!id) return;
-    if (auto err = admit_content(user_state(user_id), false, false, now)) return fail(*err, wink->id);
+    if (auto err = admit_content(user_id, user_state(user_id), false, false, now))
+      return fail(*err, wink->id);
     auto message = make_message(user_id, "chat", "sent a wink.", id);
     message.is_wink = true;
     message.wink_id = wink->wink_id;
-    store_and_broadcast(std::move(message), report_failure(connection_id, wink->id));
+    store_and_broadcast(std::move(message), report_failure(connection_id, wink->id), "ws");
   } else if (auto* typing = std::get_if<TypingFrame>(&frame)) {
     set_typing(user_id, typing->is_typing, connection_id);
   } else if (auto* presence = std::get_if<RoomPresenceFrame>(&frame)) {
@@ -494,14 +671,13 @@ void ChatRoom::handle_frame(std::uint64_t connection_id, RoomFrame& frame) {
       return;  // ignored silently
     it->status = ack->status;
     deps_.store->update_status(info_.id, it->id, it->status);
-    broadcast(net::make_frame(json{
+    broadcast_event(net::make_frame(json{
         {"type", "delivery_status"},
         {"roomId", info_.id},
         {"ackId", it->id},
         {"status", to_string(it->status)},
         {"senderId", user_id},
-        {"timestamp",
-         util::now_ms()}}.dump()));
+        {"timestamp", util::now_ms()}}.dump()));
   }
   // PingFrame: activity was noted above; nothing else to do.
 }
@@ -510,30 +686,36 @@ void ChatRoom::post_message(const std::string& user_id, std::string content,
                             std::optional<std::string> client_id, SendDone done) {
   post([this, user_id, content = std::move(content), client_id = std::move(client_id),
         done = std::move(done)]() mutable {
-    run_when_loaded([this, user_id, content = std::move(content), client_id = std::move(client_id),
-                     done = std::move(done)]() mutable {
-      if (deps_.hooks.user_activity) deps_.hooks.user_activity(user_id);
-      auto id = resolve_id(user_id, client_id, next_seq_);
-      if (!id) {
-        // A retried REST send: answer with the message already stored under that id or, while the original
-        // is still being stored (known but not cached yet), with the original's outcome once it is known.
-        const auto it = std::find_if(cache_.rbegin(), cache_.rend(),
-                                     [&](const Message& m) { return m.id == *client_id; });
-        if (it != cache_.rend()) return done(*it);
-        return retries_[*client_id].push_back(std::move(done));
-      }
-      auto& user = user_state(user_id);
-      if (auto err = admit_content(user, true, false, util::steady_ms())) return done(*err);
-      if (user.typing_timer) user.typing_timer->cancel();
-      auto message = make_message(user_id, "chat", std::move(content), id);
-      store_and_broadcast(
-          std::move(message), [self = shared_from_this(), done = std::move(done)](auto result) {
-            if (auto* m = std::get_if<Message>(&result); m && self->deps_.bots)
-              self->deps_.bots->on_human_chat(self, self->info_, *m,
-                                              self->context_messages(self->deps_.config.ai.context_messages));
-            done(std::move(result));
-          });
-    });
+    auto unavailable = [done] { done(not_loaded()); };
+    run_when_loaded(
+        [this, user_id, content = std::move(content), client_id = std::move(client_id),
+         done = std::move(done)]() mutable {
+          if (deps_.hooks.user_activity) deps_.hooks.user_activity(user_id);
+          auto id = resolve_id(user_id, client_id, next_seq_);
+          if (!id) {
+            // A retried REST send: answer with the message already stored under that id or, while the
+            // original is still being stored (known but not cached yet), with the original's outcome once it
+            // is known.
+            const auto it = std::find_if(cache_.rbegin(), cache_.rend(),
+                                         [&](const Message& m) { return m.id == *client_id; });
+            if (it != cache_.rend()) return done(*it);
+            return retries_[*client_id].push_back(std::move(done));
+          }
+          auto& user = user_state(user_id);
+          if (auto err = admit_content(user_id, user, true, false, util::steady_ms())) return done(*err);
+          if (user.typing_timer) user.typing_timer->cancel();
+          auto message = make_message(user_id, "chat", std::move(content), id);
+          store_and_broadcast(
+              std::move(message),
+              [self = shared_from_this(), done = std::move(done)](auto result, bool fresh) {
+                if (auto* m = std::get_if<Message>(&result); m && fresh && self->deps_.bots)
+                  self->deps_.bots->on_human_chat(
+                      self, self->info_, *m, self->context_messages(self->deps_.config.ai.context_messages));
+                done(std::move(result));
+              },
+              "rest");
+        },
+        std::move(unavailable));
   });
 }
 
@@ -550,8 +732,9 @@ void ChatRoom::history_page(const std::string& before_id, std::size_t limit, Pag
 
 void ChatRoom::forget_sender(const std::string& sender_id) {
   post([this, sender_id] {
-    // Never loaded (only REST history was read here): nothing is cached, and a later load reads placeholders.
-    if (!loaded_ && waiting_for_load_.empty()) return;
+    // Not loaded and no load under way (never used, or a retry pending): nothing is cached, and the next load
+    // reads placeholders.
+    if (load_state_ == LoadState::kIdle || load_state_ == LoadState::kFailed) return;
     // Still loading: the load may have read the store before the deletion committed, so blank afterwards.
     run_when_loaded([this, sender_id] {
       const auto ids = blank_sender(cache_, sender_id);
@@ -566,7 +749,7 @@ void ChatRoom::forget_sender(const std::string& sender_id) {
 
 void ChatRoom::bot_typing(const std::string& bot_id, bool is_typing) {
   post([this, bot_id, is_typing] {
-    broadcast(net::make_frame(json{
+    broadcast_event(net::make_frame(json{
         {"type", "typing"},
         {"roomId", info_.id},
         {"senderId", bot_id},
@@ -577,7 +760,7 @@ void ChatRoom::bot_typing(const std::string& bot_id, bool is_typing) {
 
 void ChatRoom::bot_delta(const std::string& bot_id, const std::string& reply_id, const std::string& delta) {
   post([this, bot_id, reply_id, delta] {
-    broadcast(net::make_frame(json{
+    broadcast_event(net::make_frame(json{
         {"type", "chat_delta"},
         {"roomId", info_.id},
         {"id", reply_id},
@@ -588,22 +771,194 @@ void ChatRoom::bot_delta(const std::string& bot_id, const std::string& reply_id,
 
 void ChatRoom::bot_reply(const std::string& bot_id, const std::string& reply_id, const std::string& text) {
   post([this, bot_id, reply_id, text] {
-    run_when_loaded([this, bot_id, reply_id, text] {
-      bot_typing(bot_id, false);
-      const bool id_free = is_valid_client_id(reply_id) && !ids_.count(reply_id);
-      store_and_broadcast(
-          make_message(bot_id, "chat", text, id_free ? std::optional(reply_id) : std::nullopt), {});
-    });
+    run_when_loaded(
+        [this, bot_id, reply_id, text] {
+          bot_typing(bot_id, false);
+          const bool id_free = is_valid_client_id(reply_id) && !ids_.count(reply_id);
+          store_and_broadcast(
+              make_message(bot_id, "chat", text, id_free ? std::optional(reply_id) : std::nullopt), {});
+        },
+        [this, bot_id] {
+          log()->warn("room {}: a reply of {} was dropped: the room cannot be loaded", info_.id, bot_id);
+        });
   });
 }
 
 void ChatRoom::bot_system(const std::string& bot_id, const std::string& text) {
   post([this, bot_id, text] {
-    run_when_loaded([this, bot_id, text] {
-      bot_typing(bot_id, false);
-      store_and_broadcast(make_message(bot_id, "system", text, std::nullopt), {});
+    run_when_loaded(
+        [this, bot_id, text] {
+          bot_typing(bot_id, false);
+          store_and_broadcast(make_message(bot_id, "system", text, std::nullopt), {});
+        },
+        [this, bot_id] {
+          log()->warn("room {}: a line of {} was dropped: the room cannot be loaded", info_.id, bot_id);
+        });
+  });
+}
+
+// ---- several instances
+// ------------------------------------------------------------------------------------------
+
+void ChatRoom::broadcast_event(const net::SharedFrame& frame, std::uint64_t except_connection,
+                               const std::string& except_user) {
+  broadcast(frame, except_connection, except_user);
+  relay(frame);
+}
+
+void ChatRoom::relay(const net::SharedFrame& frame) {
+  if (deps_.bus) deps_.bus->publish_event(info_.id, *frame);
+}
+
+void ChatRoom::publish_via_bus(std::shared_ptr<Message> message, StoreDone done, const char* via) {
+  ids_[message->id] = IdInfo{message->sender_id};
+  deps_.bus->publish_message(*message, [self = shared_from_this(), message, done = std::move(done), via](
+                                           std::error_code ec, RoomBus::Appended appended) mutable {
+    boost::asio::dispatch(self->strand_, [self, message, done = std::move(done), via, ec,
+                                          appended = std::move(appended)]() mutable {
+      auto retries = self->take_retries(message->id);
+      if (ec) {
+        self->ids_.erase(message->id);
+        log()->error("room {}: storing message failed: {}", self->info_.id, ec.message());
+        if (done) done(not_stored(), true);
+        for (auto& retry : retries) retry(not_stored());
+        return;
+      }
+      if (appended.existing) {
+        const Message& existing = *appended.existing;
+        self->ids_[existing.id] = IdInfo{existing.sender_id};
+        if (existing.sender_id == message->sender_id) {
+          // A retransmission (perhaps through another instance): the stored original, not a second copy.
+          if (done) done(existing, false);
+          for (auto& retry : retries) retry(existing);
+          return;
+        }
+        // Another sender's id: stored under a server id instead, as for an id this room remembers.
+        Message again = *message;
+        again.id = server_message_id(self->next_seq_++);
+        return self->publish_via_bus(
+            std::make_shared<Message>(std::move(again)),
+            [done = std::move(done), retries = std::move(retries)](std::variant<Message, SendError> r,
+                                                                   bool fresh) {
+              for (auto& retry : retries) retry(r);
+              if (done) done(std::move(r), fresh);
+            },
+            via);
+      }
+      // Stored: the echo and broadcast come through on_published, in the log's order, on every instance.
+      message->seq = appended.seq;
+      self->record_stored(*message, via);
+      if (done) done(*message, true);
+      for (auto& retry : retries) retry(*message);
     });
   });
+}
+
+void ChatRoom::subscribe_to_bus() {
+  std::weak_ptr<ChatRoom> weak = weak_from_this();
+  const auto on_strand = [weak](auto f) {
+    if (auto self = weak.lock())
+      boost::asio::dispatch(self->strand_, [self, f = std::move(f)]() mutable { f(*self); });
+  };
+  RoomBus::Handlers handlers;
+  handlers.on_message = [on_strand](RoomBus::Published p) {
+    on_strand([p = std::move(p)](ChatRoom& room) mutable { room.on_published(std::move(p)); });
+  };
+  handlers.on_event = [on_strand](std::string frame) {
+    on_strand([frame = std::move(frame)](ChatRoom& room) { room.on_relayed(frame); });
+  };
+  handlers.on_live = [on_strand] { on_strand([](ChatRoom& room) { room.catch_up(); }); };
+  bus_subscription_ = deps_.bus->subscribe(info_.id, std::move(handlers));
+}
+
+void ChatRoom::on_published(RoomBus::Published published) {
+  if (load_state_ != LoadState::kLoaded || published.seq <= broadcast_seq_) return;  // loaded or seen already
+  if (published.seq == broadcast_seq_ + 1) {
+    deliver_published(published.seq, std::move(published.frame));
+    return deliver_held_back();
+  }
+  // An earlier message is missing (it overtook this one, or the channel dropped it): hold this one back.
+  if (held_back_.size() < kMaxHeldBack) held_back_.emplace(published.seq, std::move(published.frame));
+  catch_up();
+}
+
+void ChatRoom::deliver_published(std::uint64_t seq, std::string frame) {
+  broadcast_seq_ = seq;
+  if (seq >= next_seq_) next_seq_ = seq + 1;
+  auto m = message_from_frame(frame, seq);
+  if (!m) {
+    log()->warn("room {}: unreadable message at seq {} skipped", info_.id, seq);
+    return;
+  }
+  ids_[m->id] = IdInfo{m->sender_id};
+  remember(*m);
+  // The publisher serialized the frame once; every instance relays those bytes as they are.
+  broadcast(net::make_frame(std::move(frame)));
+  if (info_.is_direct && m->type != "system" && deps_.hooks.dm_notification)
+    deps_.hooks.dm_notification(info_.dm_user_ids, *m);
+}
+
+void ChatRoom::deliver_held_back() {
+  while (!held_back_.empty() && held_back_.begin()->first <= broadcast_seq_ + 1) {
+    auto node = held_back_.extract(held_back_.begin());
+    if (node.key() == broadcast_seq_ + 1) deliver_published(node.key(), std::move(node.mapped()));
+  }
+}
+
+void ChatRoom::catch_up() {
+  if (catching_up_ || load_state_ != LoadState::kLoaded) return;
+  catching_up_ = true;
+  deps_.bus->fetch(info_.id, broadcast_seq_, kCatchUpBatch,
+                   [self = shared_from_this()](std::error_code ec, std::vector<RoomBus::Published> got) {
+                     boost::asio::dispatch(self->strand_, [self, ec, got = std::move(got)]() mutable {
+                       self->catching_up_ = false;
+                       if (ec) {
+                         // Redis is away: try again shortly; the subscription's on_live also brings us back.
+                         log()->warn("room {}: catching up from the shared log failed: {}", self->info_.id,
+                                     ec.message());
+                         if (!self->catch_up_timer_)
+                           self->catch_up_timer_ = std::make_unique<boost::asio::steady_timer>(self->strand_);
+                         self->catch_up_timer_->expires_after(kCatchUpRetryDelay);
+                         self->catch_up_timer_->async_wait([self](boost::system::error_code timer_ec) {
+                           if (!timer_ec) self->catch_up();
+                         });
+                         return;
+                       }
+                       const bool more = got.size() == kCatchUpBatch;
+                       for (auto& p : got) {
+                         if (p.seq <= self->broadcast_seq_) continue;
+                         self->deliver_published(p.seq, std::move(p.frame));
+                       }
+                       self->deliver_held_back();
+                       if (more) return self->catch_up();
+                       // The log has nothing between what was delivered and what was held back: a hole (a
+                       // removed entry).
+                       if (!self->held_back_.empty()) {
+                         self->broadcast_seq_ = self->held_back_.begin()->first - 1;
+                         self->deliver_held_back();
+                       }
+                     });
+                   });
+}
+
+void ChatRoom::on_relayed(const std::string& frame) {
+  const auto j = json::parse(frame, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return;
+  const std::string type = j.value("type", "");
+  if (type == "typing") {
+    // Not back to the typist's own sockets here, as for a local typist.
+    return broadcast(net::make_frame(frame), 0, j.value("senderId", ""));
+  }
+  if (type == "delivery_status") {
+    const std::string ack_id = j.value("ackId", "");
+    DeliveryStatus status{};
+    if (parse_delivery_status(j.value("status", ""), status)) {
+      const auto it =
+          std::find_if(cache_.rbegin(), cache_.rend(), [&](const Message& m) { return m.id == ack_id; });
+      if (it != cache_.rend() && status > it->status) it->status = status;
+    }
+  }
+  broadcast(net::make_frame(frame));
 }
 
 }  // namespace switchboard::chat

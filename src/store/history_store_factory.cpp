@@ -8,6 +8,11 @@
 
 namespace switchboard::store {
 
+std::string effective_history_backend(const config::Config& config) {
+  if (config.history.backend != "auto") return config.history.backend;
+  return config.redis.url.empty() ? "sqlite" : "redis";
+}
+
 std::shared_ptr<HistoryStore> make_history_store(const config::Config& config) {
   const auto& h = config.history;
   if (h.backend == "memory") return std::make_shared<MemoryHistoryStore>(h.memory_max_messages_per_room);

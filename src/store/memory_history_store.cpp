@@ -116,6 +116,20 @@ void MemoryHistoryStore::before(const std::string& room_id, const std::string& b
   done(ec, std::move(page));
 }
 
+void MemoryHistoryStore::find(const std::string& room_id, const std::string& id, MessageDone done) {
+  std::optional<chat::Message> found;
+  std::error_code ec;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+      ec = StoreErrc::kClosed;
+    } else if (const auto it = rooms_.find(room_id); it != rooms_.end()) {
+      if (const auto i = find(it->second, id); i >= 0) found = it->second.ring[static_cast<std::size_t>(i)];
+    }
+  }
+  done(ec, std::move(found));
+}
+
 void MemoryHistoryStore::delete_by_sender(const std::string& user_id, Done done) {
   std::error_code ec;
   {

@@ -2,18 +2,24 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
+#include "switchboard/analytics/event_recorder.hpp"
+#include "switchboard/analytics/metrics.hpp"
 #include "switchboard/chat/bot_gateway.hpp"
 #include "switchboard/chat/client_frame.hpp"
 #include "switchboard/chat/rate_limiter.hpp"
+#include "switchboard/chat/room_bus.hpp"
 #include "switchboard/config/config.hpp"
 #include "switchboard/net/client_connection.hpp"
 #include "switchboard/presence/user_profiles.hpp"
@@ -52,6 +58,12 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
     std::shared_ptr<presence::UserProfiles> profiles;
     std::shared_ptr<BotGateway> bots;  // may be null
     RoomHooks hooks;
+    std::shared_ptr<analytics::Metrics> metrics;       // may be null
+    std::shared_ptr<analytics::EventRecorder> events;  // may be null (analytics.sink "none")
+    // Set when several instances share rooms through Redis: messages are stored in and delivered from the
+    // shared log (in its seq order), and transient frames are relayed to the other instances. Null: one
+    // instance.
+    std::shared_ptr<RoomBus> bus;
   };
   struct JoinRequest {
     std::string user_id;
@@ -110,24 +122,59 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
     std::string sender_id;
   };
 
+  // Loading the room from the store on first use. A failed load is retried with backoff; until one
+  // succeeds the room refuses work (kFailed) rather than start empty and reuse seqs the store already holds.
+  enum class LoadState { kIdle, kLoading, kFailed, kLoaded };
+  struct LoadWaiter {
+    std::function<void()> ready;
+    std::function<void()> unavailable;  // the load failed; may be empty
+  };
+  // Outcome of store_and_broadcast. `fresh` is false when the message turned out to be stored already (this
+  // sender's retransmission of an id that had left the cache): the result is the stored original, which was
+  // neither stored nor broadcast again.
+  using StoreDone = std::function<void(std::variant<Message, SendError> result, bool fresh)>;
+
   template <typename F>
   void post(F&& f);
-  void run_when_loaded(std::function<void()> f);
+  // Runs `ready` once the room is loaded, or `unavailable` when loading fails (at once while a retry is
+  // pending).
+  void run_when_loaded(std::function<void()> ready, std::function<void()> unavailable = {});
+  void start_load();
   void on_loaded(std::error_code ec, store::HistoryStore::RoomState state);
 
   void do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinRequest request);
   void finish_join(const std::shared_ptr<net::ClientConnection>& conn, const std::string& user_id,
                    const std::string& history_frame);
   void handle_frame(std::uint64_t connection_id, RoomFrame& frame);
-  std::optional<SendError> admit_content(UserState& user, bool is_chat, bool is_nudge, std::int64_t now);
+  std::optional<SendError> admit_content(const std::string& user_id, UserState& user, bool is_chat,
+                                         bool is_nudge, std::int64_t now);
   UserState& user_state(const std::string& user_id);
 
-  // Builds a message from `user_id`, stores it, then broadcasts it; `done` reports the outcome.
-  void store_and_broadcast(Message message, SendDone done);
+  // Builds a message from `user_id`, stores it, then broadcasts it; `done` reports the outcome. `via` ("ws"
+  // or "rest") marks a message a person sent, for analytics; bots and system lines pass nullptr.
+  void store_and_broadcast(Message message, StoreDone done, const char* via = nullptr);
+  // The store refused `message` as a duplicate: looks its id up and answers with the stored original (same
+  // sender: a retransmission), stores it again under a server id (another sender's id), or fails.
+  void resolve_duplicate(std::shared_ptr<Message> message, StoreDone done, const char* via);
+  // The store's answer to one append, from any thread.
+  struct Stored {
+    std::shared_ptr<Message> message;
+    std::error_code ec;
+    StoreDone done;
+    const char* via;
+  };
+  // Queues a store answer for the strand; answers that arrive together (a group commit) share one strand
+  // handler instead of one each.
+  void on_stored(Stored stored);
+  void drain_stored();
+  // Echoes and broadcasts a stored message, or reports why it was not stored (on the strand).
+  void finish_stored(Stored stored);
+  // Metrics and analytics for a message that was stored and broadcast.
+  void record_stored(const Message& m, const char* via);
   // Removes and returns the REST retries waiting for message `id` (see retries_).
   std::vector<SendDone> take_retries(const std::string& id);
-  // A SendDone that tells the sending socket when its message could not be stored.
-  SendDone report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id);
+  // A StoreDone that tells the sending socket when its message could not be stored.
+  StoreDone report_failure(std::uint64_t connection_id, std::optional<std::string> ack_id);
   Message make_message(const std::string& sender_id, std::string type, std::string content,
                        const std::optional<std::string>& client_id);
   // Resolves a client id per PROTOCOL §5: kept when valid and unused; nullopt when it repeats the sender's
@@ -142,6 +189,24 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   void send_error(std::uint64_t connection_id, const FrameError& error);
   void broadcast_participants();
   void broadcast_system_line(const std::string& text);
+
+  // ---- several instances (deps_.bus)
+  // Stores `message` in the shared log; its broadcast comes back through on_published, on every instance.
+  void publish_via_bus(std::shared_ptr<Message> message, StoreDone done, const char* via);
+  void subscribe_to_bus();
+  // A stored message from the log's channel: delivered in seq order, holding back any that arrive early.
+  void on_published(RoomBus::Published published);
+  void deliver_published(std::uint64_t seq, std::string frame);
+  void deliver_held_back();
+  // Reads what the channel did not bring (a reconnect, a message that overtook another) from the log.
+  void catch_up();
+  // A transient frame from another instance.
+  void on_relayed(const std::string& frame);
+  // Sends a transient frame this room broadcast to the room's members on other instances.
+  void relay(const net::SharedFrame& frame);
+  // broadcast() plus relay(): for transient frames (typing, receipts, bot deltas, system lines).
+  void broadcast_event(const net::SharedFrame& frame, std::uint64_t except_connection = 0,
+                       const std::string& except_user = {});
   void set_typing(const std::string& user_id, bool is_typing, std::uint64_t except_connection);
   std::string display_name_of(const std::string& user_id) const;
   std::vector<Message> context_messages(std::size_t n) const;
@@ -149,8 +214,10 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   RoomInfo info_;
   Dependencies deps_;
-  bool loaded_ = false;
-  std::vector<std::function<void()>> waiting_for_load_;
+  LoadState load_state_ = LoadState::kIdle;
+  std::vector<LoadWaiter> waiting_for_load_;
+  std::unique_ptr<boost::asio::steady_timer> reload_timer_;
+  std::chrono::milliseconds reload_backoff_{0};
 
   std::unordered_map<std::uint64_t, Member> members_;
   std::vector<std::string> member_order_;  // users in join order, one entry per user
@@ -163,6 +230,15 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   // client retrying after a timeout never gets a second copy.
   std::unordered_map<std::string, std::vector<SendDone>> retries_;
   std::uint64_t next_seq_ = 1;
+  // The highest seq that is already the past for this room's sockets: loaded at activation or broadcast
+  // since. A committed message above it still has its broadcast coming (see the `since=` resume).
+  std::uint64_t broadcast_seq_ = 0;
+  std::mutex stored_mutex_;
+  std::vector<Stored> stored_;  // guarded by stored_mutex_: store answers not handled yet, in order
+  RoomBus::SubscriptionId bus_subscription_ = 0;
+  std::map<std::uint64_t, std::string> held_back_;  // published messages waiting for an earlier seq
+  bool catching_up_ = false;
+  std::unique_ptr<boost::asio::steady_timer> catch_up_timer_;
 };
 
 }  // namespace switchboard::chat

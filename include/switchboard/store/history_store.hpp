@@ -29,6 +29,7 @@ class HistoryStore {
     std::uint64_t last_seq = 0;
   };
   using RoomStateDone = std::function<void(std::error_code, RoomState)>;
+  using MessageDone = std::function<void(std::error_code, std::optional<chat::Message>)>;
 
   virtual ~HistoryStore() = default;
 
@@ -52,6 +53,15 @@ class HistoryStore {
   // first.
   virtual void before(const std::string& room_id, const std::string& before_id, std::size_t limit,
                       PageDone done) = 0;
+
+  // The message stored under `id` in the room, or nullopt when there is none. A room uses it when an append
+  // was refused as a duplicate, to tell a retransmission from another sender's id. Stores that cannot look a
+  // message up report std::errc::operation_not_supported.
+  virtual void find(const std::string& room_id, const std::string& id, MessageDone done) {
+    (void)room_id;
+    (void)id;
+    done(std::make_error_code(std::errc::operation_not_supported), std::nullopt);
+  }
 
   // Removes the content of every message `user_id` ever sent, in every room: the text is blanked (and erased
   // from the backing file, not only hidden) and the message stays as a placeholder with `deleted` set. `done`

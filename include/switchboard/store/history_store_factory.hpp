@@ -12,4 +12,8 @@ namespace switchboard::store {
 // cannot be used; the composition root lets it stop start-up. Call close() on the result at shutdown.
 std::shared_ptr<HistoryStore> make_history_store(const config::Config& config);
 
+// What `history.backend` means for this config: "auto" is "redis" when redis.url is set (rooms shared by the
+// instances of one Redis), else "sqlite".
+std::string effective_history_backend(const config::Config& config);
+
 }  // namespace switchboard::store

@@ -28,6 +28,8 @@ class MemoryHistoryStore final : public HistoryStore {
              PageDone done) override;
   void before(const std::string& room_id, const std::string& before_id, std::size_t limit,
               PageDone done) override;
+  // Only the ring is searched: an id evicted from it is not found.
+  void find(const std::string& room_id, const std::string& id, MessageDone done) override;
   void delete_by_sender(const std::string& user_id, Done done) override;
   void close() override;
 

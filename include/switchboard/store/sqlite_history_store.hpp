@@ -20,10 +20,12 @@ class HistoryOpenError : public std::runtime_error {
 // The durable HistoryStore: one SQLite file in WAL mode with synchronous=FULL, so a message whose append
 // completed without error survives a crash or power loss (on a disk that honours fsync).
 //
-// Threads: one writer thread owns the only read-write connection. append, update_status, delete_by_sender and
-// the retention sweep are queued to it; it drains up to `max_batch` pending operations into one transaction
-// (group commit), commits, then runs the completion handlers of that batch in submission order. Reads run on
-// `reader_threads` threads with read-only connections, never on the caller's thread.
+// Threads: one writer thread owns the read-write connection that writes. append, update_status,
+// delete_by_sender and the retention sweep are queued to it; it drains up to `max_batch` pending operations
+// into one transaction (group commit), commits, then runs the completion handlers of that batch in submission
+// order. Reads run on `reader_threads` threads with read-only connections, never on the caller's thread. A
+// checkpoint thread with a connection of its own copies the WAL into the database in the background (see
+// checkpoint_pages).
 //
 // Thread-safety: every public method may be called from any thread. Completion handlers run on the writer
 // thread (writes) or a reader thread (reads), except that a call rejected up front (queue full, store closed)
@@ -40,7 +42,7 @@ class SqliteHistoryStore final : public HistoryStore {
   struct Options {
     std::filesystem::path file;  // the database; its directory must exist
     std::size_t max_pending_writes = 10000;
-    std::size_t max_batch = 512;  // operations per transaction
+    std::size_t max_batch = 2048;  // operations per transaction
     std::size_t max_pending_reads = 1024;
     std::size_t reader_threads = 2;
     int retention_group_days = 0;        // 0 keeps group-room messages forever
@@ -48,6 +50,9 @@ class SqliteHistoryStore final : public HistoryStore {
     int retention_sweep_seconds = 3600;  // how often the retention sweep runs (when a retention is set)
     bool quick_check_on_open = true;     // PRAGMA quick_check at open: a damaged file stops start-up
     std::uint32_t max_page_count = 0;  // 0: no cap. Caps the file size; tests use it to simulate a full disk
+    // WAL size in pages at which a background thread copies the WAL into the database. SQLite's automatic
+    // checkpoint (1000 pages) would run inside a commit and make its appends wait; this one does not.
+    int checkpoint_pages = 4000;
     std::function<std::int64_t()> now_ms;  // wall clock for retention; empty: the system clock
   };
 
@@ -74,6 +79,7 @@ class SqliteHistoryStore final : public HistoryStore {
   // An unknown non-empty before_id (in that room) gives an empty page with anchor_found=false.
   void before(const std::string& room_id, const std::string& before_id, std::size_t limit,
               PageDone done) override;
+  void find(const std::string& room_id, const std::string& id, MessageDone done) override;
   // Blanks content and sets `deleted`, commits, then VACUUMs and truncates the WAL so that the text is gone
   // from the files (secure_delete alone leaves stale copies in b-tree pages) before `done` runs. The VACUUM
   // blocks the writer for a time proportional to the database size. If it fails, `done` gets the error

@@ -204,6 +204,18 @@ TYPED_TEST(HistoryStoreContract, RefusesReusedIdsAndSeqs) {
   EXPECT_EQ(load_sync(s, "general", 10).last_seq, 7u);
 }
 
+TYPED_TEST(HistoryStoreContract, FindLooksUpAMessageById) {
+  this->fill("general", 3, "bob");
+  auto& s = *this->store_;
+  const auto found = find_sync(s, "general", "m2");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->seq, 2u);
+  EXPECT_EQ(found->sender_id, "bob");
+  EXPECT_EQ(found->content, "hello 2");
+  EXPECT_FALSE(find_sync(s, "general", "m9")) << "unknown id";
+  EXPECT_FALSE(find_sync(s, "music", "m2")) << "ids are per room";
+}
+
 TYPED_TEST(HistoryStoreContract, StatusOnlyRises) {
   this->fill("general", 2);
   auto& s = *this->store_;
@@ -258,6 +270,8 @@ TYPED_TEST(HistoryStoreContract, ClosedStoreRefusesCalls) {
   after_sync(s, "general", "m1", 10, &ec);
   EXPECT_EQ(ec, StoreErrc::kClosed);
   EXPECT_EQ(delete_sync(s, "alice"), StoreErrc::kClosed);
+  find_sync(s, "general", "m1", &ec);
+  EXPECT_EQ(ec, StoreErrc::kClosed);
   s.update_status("general", "m1", DeliveryStatus::kRead);  // dropped, no crash
 }
 
@@ -272,6 +286,9 @@ TEST(HistoryStoreInterface, DeleteIsUnsupportedByDefault) {
     void before(const std::string&, const std::string&, std::size_t, PageDone done) override { done({}, {}); }
   } bare;
   EXPECT_EQ(delete_sync(bare, "alice"), std::errc::operation_not_supported);
+  std::error_code ec;
+  EXPECT_FALSE(find_sync(bare, "general", "m1", &ec));
+  EXPECT_EQ(ec, std::errc::operation_not_supported);
   bare.close();  // the default does nothing
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -123,6 +124,22 @@ inline HistoryStore::Page after_sync(HistoryStore& s, const std::string& room, c
     EXPECT_FALSE(ec) << ec.message();
   }
   return page;
+}
+
+inline std::optional<chat::Message> find_sync(HistoryStore& s, const std::string& room, const std::string& id,
+                                              std::error_code* ec_out = nullptr) {
+  std::promise<std::pair<std::error_code, std::optional<chat::Message>>> p;
+  auto f = p.get_future();
+  s.find(room, id, [&p](std::error_code ec, std::optional<chat::Message> m) {
+    p.set_value({ec, std::move(m)});
+  });
+  auto [ec, found] = f.get();
+  if (ec_out) {
+    *ec_out = ec;
+  } else {
+    EXPECT_FALSE(ec) << ec.message();
+  }
+  return found;
 }
 
 inline std::vector<std::uint64_t> seqs(const std::vector<chat::Message>& ms) {

@@ -199,6 +199,62 @@ TEST_F(SqliteHistoryStoreTest, ReadsAndWritesCompleteOffTheCallersThread) {
   EXPECT_NE(reader_id, writer_id);
 }
 
+TEST_F(SqliteHistoryStoreTest, ASeqNotAboveOneEarlierInTheSameBatchIsRefused) {
+  // The rooms table is raised once per batch; within the batch the store still refuses a seq that does not
+  // exceed the room's highest, as across batches.
+  auto store = open();
+  WriterGate gate;
+  gate.close_on(*store, msg("warmup", 1));
+  const auto commits_before = store->commit_count();
+  std::vector<std::error_code> results(5);
+  std::latch all_done(5);
+  const chat::Message batch[] = {msg("general", 5), msg("general", 3), msg("music", 1), msg("general", 6),
+                                 msg("general", 6)};
+  auto reused_seq = msg("general", 6);
+  reused_seq.id = "other";
+  for (std::size_t i = 0; i < 5; ++i) {
+    store->append(i == 4 ? reused_seq : batch[i], [&, i](std::error_code ec) {
+      results[i] = ec;
+      all_done.count_down();
+    });
+  }
+  gate.open();
+  all_done.wait();
+  EXPECT_EQ(store->commit_count() - commits_before, 1u);
+  EXPECT_FALSE(results[0]);
+  EXPECT_EQ(results[1], StoreErrc::kDuplicate) << "below seq 5 of the same batch";
+  EXPECT_FALSE(results[2]) << "rooms are independent";
+  EXPECT_FALSE(results[3]);
+  EXPECT_EQ(results[4], StoreErrc::kDuplicate) << "seq 6 again";
+  store->close();
+
+  // The high-water marks were committed with the batch.
+  auto again = open();
+  EXPECT_EQ(load_sync(*again, "general", 10).last_seq, 6u);
+  EXPECT_EQ(seqs(load_sync(*again, "general", 10).recent), (std::vector<std::uint64_t>{5, 6}));
+  EXPECT_EQ(load_sync(*again, "music", 10).last_seq, 1u);
+  EXPECT_EQ(append_sync(*again, msg("general", 4)), StoreErrc::kDuplicate);
+}
+
+TEST_F(SqliteHistoryStoreTest, TheWalIsCheckpointedInTheBackground) {
+  auto o = options();
+  o.checkpoint_pages = 4;  // a handful of commits is enough
+  auto store = SqliteHistoryStore::open(o);
+  const auto db_size = [&] { return fs::file_size(db_path()); };
+  const auto empty_size = db_size();
+  // Large messages, one per commit: the WAL passes 4 pages within a few appends.
+  for (std::uint64_t i = 1; i <= 40; ++i)
+    ASSERT_FALSE(append_sync(*store, msg("general", i, "alice", std::string(3000, 'a' + i % 26))));
+  // The checkpointer copies the WAL into the database file while the store stays open.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (db_size() < empty_size + 40 * 3000 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(db_size(), empty_size + 40 * 3000);
+  EXPECT_EQ(load_sync(*store, "general", 100).recent.size(), 40u);
+  store->close();
+  EXPECT_FALSE(fs::exists(dir_.path() / "history.db-wal"));
+}
+
 // ---- durability across restarts ----
 
 TEST_F(SqliteHistoryStoreTest, HistoryAndSeqSurviveReopen) {
@@ -682,7 +738,8 @@ TEST_F(SqliteHistoryStoreTest, FactoryNamesAnUnusableDataDirectory) {
 TEST(HistoryConfig, BackendAndKeysAreValidated) {
   const std::map<std::string, std::string> none;
   const auto c = config::load("/nonexistent/switchboard.json", false, none, none);
-  EXPECT_EQ(c.history.backend, "sqlite");
+  EXPECT_EQ(c.history.backend, "auto");
+  EXPECT_EQ(effective_history_backend(c), "sqlite");
   EXPECT_EQ(c.history.sqlite_file, "history.db");
   EXPECT_EQ(c.history.retention_group_days, 0);
   const auto m =
@@ -691,8 +748,14 @@ TEST(HistoryConfig, BackendAndKeysAreValidated) {
   EXPECT_EQ(m.history.backend, "memory");
   EXPECT_EQ(m.history.retention_direct_days, 30);
   EXPECT_EQ(m.history.max_batch, 64u);
+  // "redis" needs a Redis; "auto" picks it when there is one.
   EXPECT_THROW(config::load("/nonexistent/switchboard.json", false, none, {{"history.backend", "redis"}}),
                config::ConfigError);
+  EXPECT_THROW(config::load("/nonexistent/switchboard.json", false, none, {{"history.backend", "postgres"}}),
+               config::ConfigError);
+  const auto shared =
+      config::load("/nonexistent/switchboard.json", false, none, {{"redis.url", "redis://127.0.0.1:6379/0"}});
+  EXPECT_EQ(effective_history_backend(shared), "redis");
   EXPECT_THROW(
       config::load("/nonexistent/switchboard.json", false, none, {{"history.retention_group_days", "-1"}}),
       config::ConfigError);
