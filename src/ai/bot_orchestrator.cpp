@@ -14,6 +14,7 @@
 #include "switchboard/ai/delta_coalescer.hpp"
 #include "switchboard/ai/prompt_builder.hpp"
 #include "switchboard/ai/reply_post_processor.hpp"
+#include "switchboard/analytics/events.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/random.hpp"
 
@@ -42,6 +43,9 @@ struct BotOrchestrator::Shared {
 
   void track(const std::shared_ptr<BotReply>& reply);
   std::string provider_name() const { return provider ? std::string(provider->name()) : "none"; }
+  // Metrics and the ai_invocation event for one invocation, whatever its end (never the text).
+  void observe(const std::string& user_id, const std::string& bot_id, analytics::Metrics::AiOutcome outcome,
+               LlmErrorKind kind, std::int64_t latency_ms, int tokens, std::size_t reply_bytes) const;
 
   asio::io_context& io;
   const auth::UserDirectory users;
@@ -58,13 +62,34 @@ struct BotOrchestrator::Shared {
 
   std::mutex mutex;                           // guards live
   std::vector<std::weak_ptr<BotReply>> live;  // for shutdown()
+
+  // Set once before the first message (set_observers); read-only afterwards.
+  std::shared_ptr<analytics::Metrics> metrics;
+  std::shared_ptr<analytics::EventRecorder> events;
 };
+
+void BotOrchestrator::Shared::observe(const std::string& user_id, const std::string& bot_id,
+                                      analytics::Metrics::AiOutcome outcome, LlmErrorKind kind,
+                                      std::int64_t latency_ms, int tokens, std::size_t reply_bytes) const {
+  if (metrics) metrics->observe_ai(outcome, static_cast<double>(latency_ms) / 1000.0);
+  if (!events) return;
+  const char* name = analytics::Metrics::to_string(outcome);
+  events->record(analytics::events::ai_invocation(user_id, bot_id, provider_name(), name,
+                                                  kind == LlmErrorKind::kNone ? "" : to_string(kind),
+                                                  static_cast<double>(latency_ms), tokens, reply_bytes));
+  if (outcome == analytics::Metrics::AiOutcome::kQuotaUser ||
+      outcome == analytics::Metrics::AiOutcome::kQuotaGlobal)
+    events->record(analytics::events::ai_quota_exceeded(
+        user_id, bot_id, outcome == analytics::Metrics::AiOutcome::kQuotaUser ? "user" : "global"));
+}
 
 using Shared = BotOrchestrator::Shared;
 
 // One bot reply, from the quota check to the final message. Everything runs on strand_; provider and quota
 // callbacks are posted onto it, so no member needs a lock.
 class BotReply final : public std::enable_shared_from_this<BotReply> {
+  using Outcome = analytics::Metrics::AiOutcome;
+
  public:
   BotReply(std::shared_ptr<Shared> shared, std::shared_ptr<chat::BotRoomHandle> room,
            const auth::BotPersona& bot, std::string room_id, std::string user_id,
@@ -99,7 +124,7 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
       if (self->finished_) return;
       if (self->calling_) self->shared_->provider->cancel(self->call_);
       self->room_->bot_typing(self->bot_.account.id, false);
-      self->conclude("shutdown", LlmErrorKind::kCancelled);
+      self->conclude(Outcome::kShutdown, LlmErrorKind::kCancelled);
     });
   }
 
@@ -120,11 +145,11 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
       case QuotaDecision::kUserLimit:
         ++shared_->quota_user;
         room_->bot_system(bot_.account.id, BotOrchestrator::kUserQuotaText);
-        return conclude("quota_user", LlmErrorKind::kNone);
+        return conclude(Outcome::kQuotaUser, LlmErrorKind::kNone);
       case QuotaDecision::kGlobalLimit:
         ++shared_->quota_global;
         room_->bot_system(bot_.account.id, BotOrchestrator::kGlobalQuotaText);
-        return conclude("quota_global", LlmErrorKind::kNone);
+        return conclude(Outcome::kQuotaGlobal, LlmErrorKind::kNone);
       case QuotaDecision::kUnavailable:
         return fail(LlmErrorKind::kCancelled, "the quota store is unavailable");  // fail closed
     }
@@ -184,13 +209,14 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
   void on_done(LlmResult result) {
     if (finished_) return;
     calling_ = false;
+    tokens_ = result.completion_tokens;
     if (!result.ok()) return fail(result.error, result.detail, result.http_status);
     std::string text = post_.finish(result.text);
     if (text.empty())
       return fail(LlmErrorKind::kEmpty, "nothing left after post-processing", result.http_status);
     ++shared_->replied;
     room_->bot_reply(bot_.account.id, reply_id_, text);
-    conclude("ok", LlmErrorKind::kNone, text.size());
+    conclude(Outcome::kOk, LlmErrorKind::kNone, text.size());
   }
 
   void fail(LlmErrorKind kind, const std::string& detail, int status = 0) {
@@ -201,7 +227,7 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
                      bot_.apology.empty() ? BotOrchestrator::kGenericApology : bot_.apology);
     ai_logger()->warn("bot {} reply failed: provider={} kind={} status={} detail={}", bot_.account.id,
                       shared_->provider_name(), to_string(kind), status, detail);
-    conclude("error", kind);
+    conclude(Outcome::kError, kind);
   }
 
   void arm_deadline() {
@@ -223,18 +249,21 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
     });
   }
 
-  // The single exit: stops the timers, releases the slot and logs the invocation (never the text).
-  void conclude(const char* outcome, LlmErrorKind kind, std::size_t reply_bytes = 0) {
+  // The single exit: stops the timers, releases the slot and logs, counts and records the invocation (never
+  // the text).
+  void conclude(Outcome outcome, LlmErrorKind kind, std::size_t reply_bytes = 0) {
     finished_ = true;
     flush_timer_.cancel();
     typing_timer_.cancel();
     deadline_timer_.cancel();
     --shared_->active;
+    const auto latency_ms = util::steady_ms() - started_ms_;
     ai_logger()->info(
-        "bot invocation: bot={} provider={} room={} outcome={}{}{} latency_ms={} reply_bytes={}",
-        bot_.account.id, shared_->provider_name(), room_id_, outcome,
+        "bot invocation: bot={} provider={} room={} outcome={}{}{} latency_ms={} tokens={} reply_bytes={}",
+        bot_.account.id, shared_->provider_name(), room_id_, analytics::Metrics::to_string(outcome),
         kind == LlmErrorKind::kNone ? "" : " kind=", kind == LlmErrorKind::kNone ? "" : to_string(kind),
-        util::steady_ms() - started_ms_, reply_bytes);
+        latency_ms, tokens_, reply_bytes);
+    shared_->observe(user_id_, bot_.account.id, outcome, kind, latency_ms, tokens_, reply_bytes);
   }
 
   std::shared_ptr<Shared> shared_;
@@ -258,6 +287,7 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
   bool flush_armed_ = false;
   bool streaming_ok_ = true;
   bool finished_ = false;
+  int tokens_ = -1;  // completion tokens the provider reported
 };
 
 void BotOrchestrator::Shared::track(const std::shared_ptr<BotReply>& reply) {
@@ -286,6 +316,8 @@ void BotOrchestrator::on_human_chat(std::shared_ptr<chat::BotRoomHandle> room, c
     room->bot_system(bot->account.id, kNoProviderText);
     ai_logger()->info("bot invocation: bot={} provider=none room={} outcome=no_provider", bot->account.id,
                       info.id);
+    s.observe(message.sender_id, bot->account.id, analytics::Metrics::AiOutcome::kNoProvider,
+              LlmErrorKind::kNone, 0, -1, 0);
     return;
   }
   if (s.active.load() >= s.options.max_concurrent_replies) {
@@ -295,6 +327,8 @@ void BotOrchestrator::on_human_chat(std::shared_ptr<chat::BotRoomHandle> room, c
     room->bot_reply(bot->account.id, util::uuid_v4(), bot->apology.empty() ? kGenericApology : bot->apology);
     ai_logger()->warn("bot invocation: bot={} provider={} room={} outcome=busy ({} replies in progress)",
                       bot->account.id, s.provider_name(), info.id, s.active.load());
+    s.observe(message.sender_id, bot->account.id, analytics::Metrics::AiOutcome::kBusy,
+              LlmErrorKind::kOverloaded, 0, -1, 0);
     return;
   }
   // The context ends with `message`, so the prompt always closes on the message being answered.
@@ -316,6 +350,12 @@ void BotOrchestrator::shutdown() {
     shared_->live.clear();
   }
   for (const auto& r : replies) r->stop();
+}
+
+void BotOrchestrator::set_observers(std::shared_ptr<analytics::Metrics> metrics,
+                                    std::shared_ptr<analytics::EventRecorder> events) {
+  shared_->metrics = std::move(metrics);
+  shared_->events = std::move(events);
 }
 
 bool BotOrchestrator::bots_available() const {

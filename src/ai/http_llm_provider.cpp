@@ -49,6 +49,7 @@ struct StreamState {
   bool saw_event = false;
   bool done = false;
   bool finished = false;
+  int completion_tokens = -1;
   StreamStep error;
   DeltaHandler on_delta;
 };
@@ -97,6 +98,14 @@ std::optional<StreamStep> HttpLlmProvider::open_stream_event(std::string_view da
     return step;
   }
   return std::nullopt;
+}
+
+int HttpLlmProvider::completion_tokens(const nlohmann::json& holder) {
+  if (!holder.is_object()) return -1;
+  const auto it = holder.find("usage");
+  if (it == holder.end() || !it->is_object()) return -1;
+  const auto n = it->find("completion_tokens");
+  return n != it->end() && n->is_number_integer() ? n->get<int>() : -1;
 }
 
 void HttpLlmProvider::reject_blank(LlmResult& result) {
@@ -193,6 +202,7 @@ LlmCallId HttpLlmProvider::complete(LlmRequest request, DeltaHandler on_delta, C
     }
     state->done = state->done || step.done;
     state->finished = state->finished || step.finished;
+    if (step.completion_tokens >= 0) state->completion_tokens = step.completion_tokens;
   };
   auto on_chunk = [state, handle_event](std::string_view chunk) {
     if (!state->saw_event && state->raw.size() + chunk.size() <= kMaxFallbackBytes) state->raw.append(chunk);
@@ -214,7 +224,9 @@ LlmCallId HttpLlmProvider::complete(LlmRequest request, DeltaHandler on_delta, C
         }
       }
     }
-    on_done(self->to_result(r, true, state->text, state->done || state->finished, state->error));
+    auto result = self->to_result(r, true, state->text, state->done || state->finished, state->error);
+    result.completion_tokens = state->completion_tokens;
+    on_done(std::move(result));
   };
   return http_.request_stream(std::move(req), std::move(on_chunk), std::move(on_response));
 }

@@ -65,6 +65,7 @@ LlmResult OpenAiProvider::parse_response(std::string_view body) const {
     res.detail = "no choices in the body";
     return res;
   }
+  res.completion_tokens = completion_tokens(j);
   if (!j["choices"].empty()) {
     const auto& c = j["choices"][0];
     if (!c.is_object() || !c.contains("message") || !c["message"].is_object()) {
@@ -94,6 +95,7 @@ StreamStep OpenAiProvider::parse_stream_event(std::string_view data) const {
     step.detail = "error event: " + describe_error_body(data);
     return step;
   }
+  step.completion_tokens = completion_tokens(j);
   if (!j.contains("choices")) return step;  // e.g. a usage-only event
   if (!j["choices"].is_array()) {
     step.error = LlmErrorKind::kMalformed;

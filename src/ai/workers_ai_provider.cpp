@@ -68,6 +68,7 @@ LlmResult WorkersAiProvider::parse_response(std::string_view body) const {
     res.detail = "no result.response in the body";
     return res;
   }
+  res.completion_tokens = completion_tokens(j["result"]);
   const auto& response = j["result"]["response"];
   if (response.is_string()) {
     res.text = response.get<std::string>();
@@ -84,6 +85,7 @@ StreamStep WorkersAiProvider::parse_stream_event(std::string_view data) const {
   json j;
   if (auto framed = open_stream_event(data, j)) return *framed;
   StreamStep step;
+  step.completion_tokens = completion_tokens(j);
   if (j.contains("response")) {
     if (j["response"].is_string()) {
       step.delta = j["response"].get<std::string>();

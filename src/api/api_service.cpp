@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "switchboard/analytics/events.hpp"
 #include "switchboard/api/envelope.hpp"
 #include "switchboard/api/presence_socket.hpp"
 #include "switchboard/api/room_socket.hpp"
@@ -56,9 +57,13 @@ ErrorCode lookup_error(chat::RoomRegistry::Status s) {
 
 ApiService::ApiService(Dependencies deps)
     : deps_(std::move(deps)),
+      metrics_endpoint_(
+          deps_.metrics ? deps_.metrics : (deps_.metrics = std::make_shared<analytics::Metrics>()),
+          deps_.config.metrics.token),
       policy_(deps_.config.security.allowed_origins),
       login_limiter_(static_cast<std::size_t>(deps_.config.security.login_per_10s), 10'000) {
   register_routes();
+  deps_.metrics->register_routes(router_.route_names());
 }
 
 bool ApiService::valid_guest_name(const std::string& name) {
@@ -91,6 +96,8 @@ void ApiService::register_routes() {
   router_.add("GET", "/healthz", [](HttpRequest& req, Respond respond) {
     respond(success(req, {{"status", "ok"}}));
   });
+  router_.add("GET", "/metrics",
+              [this](HttpRequest& req, Respond respond) { metrics_endpoint_.handle(req, respond); });
   router_.add("GET", "/readyz", [this](HttpRequest& req, Respond respond) {
     if (deps_.ready && !deps_.ready())
       return respond(failure(req, ErrorCode::kUnavailable, "The server is shutting down."));
@@ -161,6 +168,24 @@ void ApiService::get_users(HttpRequest& req, Respond respond) {
 }
 
 void ApiService::login(HttpRequest& req, Respond respond) {
+  if (deps_.events) {
+    // Every refusal below is also an analytics event, named after its status (the success is recorded where
+    // the user is known).
+    respond = [respond = std::move(respond), events = deps_.events](HttpResponse res) {
+      if (res.status == 429) {
+        events->record(analytics::events::rate_limited(analytics::events::kAnonymous, "login", "", 0));
+      } else if (res.status >= 400) {
+        const char* reason = res.status == 400   ? "invalid_request"
+                             : res.status == 404 ? "unknown_account"
+                             : res.status == 409 ? "name_taken"
+                             : res.status == 403 ? "turnstile"
+                             : res.status == 503 ? "unavailable"
+                                                 : "error";
+        events->record(analytics::events::login_failed(reason));
+      }
+      respond(std::move(res));
+    };
+  }
   // Counted before anything else, so bad requests cannot be used to probe without limit.
   if (const auto wait_ms = login_limiter_.acquire(req.client_ip, util::steady_ms())) {
     auto res = failure(req, ErrorCode::kRateLimited,
@@ -172,6 +197,10 @@ void ApiService::login(HttpRequest& req, Respond respond) {
   if (!body) return respond(bad_json(req));
   if (body->contains("token") && !(*body)["token"].is_string() && !(*body)["token"].is_null())
     return respond(failure(req, ErrorCode::kValidationFailed, "\"token\" must be a string."));
+  // The request is checked first, so a typo does not spend the single-use Turnstile token.
+  std::string token = body->contains("token") && (*body)["token"].is_string()
+                          ? (*body)["token"].get<std::string>()
+                          : std::string();
 
   const bool has_user = body->contains("userId"), has_guest = body->contains("username");
   if (has_user == has_guest)
@@ -188,7 +217,9 @@ void ApiService::login(HttpRequest& req, Respond respond) {
           "There is no account '" + v.get<std::string>().substr(0, 64) + "'; GET /api/users lists them."));
     session::SessionRecord record;
     record.user_id = account->id;
-    return finish_login(req, std::move(respond), std::move(record), {});
+    return check_turnstile(req, respond, std::move(token), [this, req, respond, record]() mutable {
+      finish_login(req, std::move(respond), std::move(record), {});
+    });
   }
 
   const auto& v = (*body)["username"];
@@ -201,18 +232,44 @@ void ApiService::login(HttpRequest& req, Respond respond) {
   const std::string lower = util::ascii_lower(name);
   if (deps_.profiles->guest_name_taken(name) || deps_.directory.find_account("guest_" + lower))
     return respond(failure(req, ErrorCode::kConflict, "The name '" + name + "' is taken; pick another one."));
-  deps_.sessions->reserve_guest_name(
-      lower, [this, req, respond, name, lower](std::error_code ec, bool reserved) mutable {
-        if (ec) return respond(store_unavailable(req));
-        if (!reserved)
-          return respond(
-              failure(req, ErrorCode::kConflict, "The name '" + name + "' is taken; pick another one."));
-        session::SessionRecord record;
-        record.user_id = "guest_" + lower;
-        record.is_guest = true;
-        record.guest_display_name = name;
-        record.guest_avatar_id = kGuestAvatars[util::random_below(kGuestAvatars.size())];
-        finish_login(req, std::move(respond), std::move(record), lower);
+  check_turnstile(req, respond, std::move(token), [this, req, respond, name, lower]() mutable {
+    deps_.sessions->reserve_guest_name(
+        lower, [this, req, respond, name, lower](std::error_code ec, bool reserved) mutable {
+          if (ec) return respond(store_unavailable(req));
+          if (!reserved)
+            return respond(
+                failure(req, ErrorCode::kConflict, "The name '" + name + "' is taken; pick another one."));
+          session::SessionRecord record;
+          record.user_id = "guest_" + lower;
+          record.is_guest = true;
+          record.guest_display_name = name;
+          record.guest_avatar_id = kGuestAvatars[util::random_below(kGuestAvatars.size())];
+          finish_login(req, std::move(respond), std::move(record), lower);
+        });
+  });
+}
+
+void ApiService::check_turnstile(const HttpRequest& req, const Respond& respond, std::string token,
+                                 std::function<void()> next) {
+  if (!deps_.turnstile) return next();
+  deps_.turnstile->verify(
+      std::move(token), req.client_ip,
+      [req, respond, next = std::move(next), events = deps_.events](security::TurnstileResult result) {
+        if (events && result.outcome != security::TurnstileOutcome::kPassed)
+          events->record(analytics::events::turnstile_failed(
+              result.outcome == security::TurnstileOutcome::kRejected ? "rejected" : "unavailable",
+              result.reason));
+        switch (result.outcome) {
+          case security::TurnstileOutcome::kPassed:
+            return next();
+          case security::TurnstileOutcome::kRejected:
+            return respond(failure(req, ErrorCode::kTurnstileFailed, result.message));
+          case security::TurnstileOutcome::kUnavailable:
+            break;
+        }
+        auto res = failure(req, ErrorCode::kUnavailable, result.message);
+        res.set_header("Retry-After", "5");
+        respond(std::move(res));
       });
 }
 
@@ -231,6 +288,8 @@ void ApiService::finish_login(HttpRequest& req, Respond respond, session::Sessio
     deps_.profiles->set_connected(id.user_id(), true);  // signed in: reachable until the session ends
     spdlog::get("auth")->info("request {} login user={} guest={}", req.request_id, id.user_id(),
                               id.record.is_guest);
+    if (deps_.events)
+      deps_.events->record(analytics::events::login_success(id.user_id(), id.record.is_guest));
     respond(success(req, auth_session_json(session_id, id)));
   });
 }
@@ -437,6 +496,16 @@ void ApiService::delete_my_messages(HttpRequest& req, Respond respond) {
 }
 
 void ApiService::authorize_upgrade(HttpRequest& req, UpgradeDone done) {
+  // Upgrades do not go through the router; name their route the same way for metrics.
+  const std::string room_prefix = "/api/ws/room/";
+  if (req.path == "/api/ws/presence") {
+    req.route = req.path;
+  } else if (req.path.rfind(room_prefix, 0) == 0 && req.path.size() > room_prefix.size() &&
+             req.path.find('/', room_prefix.size()) == std::string::npos) {
+    req.route = "/api/ws/room/:id";
+  } else {
+    req.route = Router::kUnmatchedRoute;
+  }
   const auto refuse = [&](ErrorCode code, std::string message) {
     done(failure(req, code, std::move(message)), nullptr);
   };
@@ -456,7 +525,8 @@ void ApiService::authorize_upgrade(HttpRequest& req, UpgradeDone done) {
                           "This session has expired or was signed out; sign in again."),
                   nullptr);
     if (req.path == "/api/ws/presence")
-      return done({}, std::make_shared<PresenceSocket>(deps_.presence, *id, deps_.sessions, deps_.limits));
+      return done({}, std::make_shared<PresenceSocket>(deps_.presence, *id, deps_.sessions, deps_.limits,
+                                                       deps_.metrics, deps_.events));
     const std::string prefix = "/api/ws/room/";
     if (req.path.rfind(prefix, 0) != 0 || req.path.size() == prefix.size() ||
         req.path.find('/', prefix.size()) != std::string::npos)
@@ -468,7 +538,8 @@ void ApiService::authorize_upgrade(HttpRequest& req, UpgradeDone done) {
     std::optional<std::string> since;
     if (const auto it = req.query.find("since"); it != req.query.end() && !it->second.empty())
       since = it->second;
-    done({}, std::make_shared<RoomSocket>(lookup.room, *id, since, deps_.sessions, deps_.limits));
+    done({}, std::make_shared<RoomSocket>(lookup.room, *id, since, deps_.sessions, deps_.limits,
+                                          deps_.metrics, deps_.events));
   });
 }
 

@@ -1,5 +1,8 @@
 #include "switchboard/api/presence_socket.hpp"
 
+#include "switchboard/analytics/events.hpp"
+#include "switchboard/util/clock.hpp"
+
 namespace switchboard::api {
 namespace {
 
@@ -11,17 +14,23 @@ void send_error(const std::weak_ptr<net::ClientConnection>& weak, const chat::Fr
 
 PresenceSocket::PresenceSocket(std::shared_ptr<presence::PresenceRoom> presence, session::Identity identity,
                                std::shared_ptr<session::SessionService> sessions,
-                               const chat::FrameLimits& limits)
+                               const chat::FrameLimits& limits, std::shared_ptr<analytics::Metrics> metrics,
+                               std::shared_ptr<analytics::EventRecorder> events)
     : presence_(std::move(presence)),
       identity_(std::move(identity)),
       sessions_(std::move(sessions)),
-      limits_(limits) {}
+      limits_(limits),
+      metrics_(std::move(metrics)),
+      events_(std::move(events)) {}
 
 void PresenceSocket::on_open(const std::shared_ptr<net::ClientConnection>& conn) {
   conn_ = conn;
   connection_id_ = conn->connection_id();
   sessions_->attach_socket(identity_.token_hash, conn);
   presence_->join(conn, identity_.user_id());
+  opened_ms_ = util::steady_ms();
+  if (metrics_) metrics_->connections(analytics::Metrics::Connection::kPresenceWs).inc();
+  if (events_) events_->record(analytics::events::ws_open(identity_.user_id(), "presence", "", ""));
 }
 
 void PresenceSocket::on_text(std::string text) {
@@ -38,9 +47,14 @@ void PresenceSocket::on_binary() {
   send_error(conn_, chat::binary_frame_refused());
 }
 
-void PresenceSocket::on_close() {
+void PresenceSocket::on_close(std::uint16_t code) {
   presence_->leave(connection_id_);
   sessions_->detach_socket(identity_.token_hash, connection_id_);
+  if (metrics_) metrics_->connections(analytics::Metrics::Connection::kPresenceWs).dec();
+  if (events_)
+    events_->record(
+        analytics::events::ws_close(identity_.user_id(), "presence", "", "", code,
+                                    static_cast<double>(util::steady_ms() - opened_ms_) / 1000.0));
 }
 
 }  // namespace switchboard::api

@@ -1,5 +1,7 @@
 #include "switchboard/api/router.hpp"
 
+#include <algorithm>
+
 #include "switchboard/api/envelope.hpp"
 
 namespace switchboard::api {
@@ -21,7 +23,17 @@ std::vector<std::string> split_path(const std::string& path) {
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+  auto segments = split_path(pattern);
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+std::vector<std::string> Router::route_names() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_)
+    if (std::find(out.begin(), out.end(), r.pattern) == out.end()) out.push_back(r.pattern);
+  out.emplace_back(kFallbackRoute);
+  out.emplace_back(kUnmatchedRoute);
+  return out;
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& path,
@@ -46,6 +58,7 @@ void Router::route(HttpRequest& req, Respond respond) const {
   for (const auto& r : routes_) {
     std::map<std::string, std::string> params;
     if (!match(r, path, params)) continue;
+    req.route = r.pattern;
     // HEAD is answered like GET (the net layer drops the body).
     if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
       req.params = std::move(params);
@@ -59,8 +72,11 @@ void Router::route(HttpRequest& req, Respond respond) const {
     res.set_header("Allow", allow);
     return respond(std::move(res));
   }
-  if (req.path == "/api" || req.path.rfind("/api/", 0) == 0)
+  if (req.path == "/api" || req.path.rfind("/api/", 0) == 0) {
+    req.route = kUnmatchedRoute;
     return respond(failure(req, ErrorCode::kNotFound, "There is no API endpoint " + req.path + "."));
+  }
+  req.route = kFallbackRoute;
   if (fallback_) return fallback_(req, std::move(respond));
   respond(failure(req, ErrorCode::kNotFound, "Not found."));
 }

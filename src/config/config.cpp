@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "switchboard/redis/redis_url.hpp"
+#include "switchboard/security/client_ip_resolver.hpp"
 
 extern char** environ;
 
@@ -139,6 +140,8 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("server.keep_alive_timeout_seconds", c.server.keep_alive_timeout_seconds),
       key_binding("server.shutdown_timeout_seconds", c.server.shutdown_timeout_seconds),
       key_binding("server.port_file", c.server.port_file),
+      key_binding("server.tls_cert_file", c.server.tls_cert_file),
+      key_binding("server.tls_key_file", c.server.tls_key_file),
       key_binding("session.ttl_seconds", c.session.ttl_seconds),
       key_binding("session.touch_interval_seconds", c.session.touch_interval_seconds),
       key_binding("session.sweep_interval_seconds", c.session.sweep_interval_seconds),
@@ -152,9 +155,14 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("turnstile.site_key", c.turnstile.site_key),
       key_binding("turnstile.secret_key", c.turnstile.secret_key),
       key_binding("turnstile.verify_url", c.turnstile.verify_url),
+      key_binding("turnstile.expected_hostname", c.turnstile.expected_hostname),
+      key_binding("turnstile.expected_action", c.turnstile.expected_action),
+      key_binding("turnstile.timeout_ms", c.turnstile.timeout_ms),
       key_binding("security.allowed_origins", c.security.allowed_origins),
       key_binding("security.trusted_proxies", c.security.trusted_proxies),
       key_binding("security.login_per_10s", c.security.login_per_10s),
+      key_binding("security.max_connections", c.security.max_connections),
+      key_binding("security.max_connections_per_ip", c.security.max_connections_per_ip),
       key_binding("chat.rooms", c.chat.rooms),
       key_binding("chat.winks", c.chat.winks),
       key_binding("chat.history_on_join", c.chat.history_on_join),
@@ -209,6 +217,23 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("data.personas_file", c.data.personas_file),
       key_binding("log.level", c.log.level),
       key_binding("log.format", c.log.format),
+      key_binding("analytics.sink", c.analytics.sink),
+      key_binding("analytics.dataset", c.analytics.dataset),
+      key_binding("analytics.queue_size", c.analytics.queue_size),
+      key_binding("analytics.batch_max_events", c.analytics.batch_max_events),
+      key_binding("analytics.flush_interval_ms", c.analytics.flush_interval_ms),
+      key_binding("analytics.file", c.analytics.file),
+      key_binding("analytics.file_max_bytes", c.analytics.file_max_bytes),
+      key_binding("analytics.file_keep", c.analytics.file_keep),
+      key_binding("analytics.http_url", c.analytics.http_url),
+      key_binding("analytics.http_token", c.analytics.http_token),
+      key_binding("analytics.http_timeout_ms", c.analytics.http_timeout_ms),
+      key_binding("analytics.http_max_retries", c.analytics.http_max_retries),
+      key_binding("analytics.http_initial_backoff_ms", c.analytics.http_initial_backoff_ms),
+      key_binding("analytics.http_max_backoff_ms", c.analytics.http_max_backoff_ms),
+      key_binding("analytics.redis_stream", c.analytics.redis_stream),
+      key_binding("analytics.redis_maxlen", c.analytics.redis_maxlen),
+      key_binding("metrics.token", c.metrics.token),
   };
 }
 
@@ -250,6 +275,20 @@ void validate(const Config& c) {
   if (c.redis.health_check_interval_ms < 0) fail("redis.health_check_interval_ms", "must be 0 (off) or more");
   require_positive("redis.max_pending_commands", static_cast<long long>(c.redis.max_pending_commands));
   require_positive("security.login_per_10s", c.security.login_per_10s);
+  require_positive("security.max_connections", static_cast<long long>(c.security.max_connections));
+  require_positive("security.max_connections_per_ip",
+                   static_cast<long long>(c.security.max_connections_per_ip));
+  if (const auto why = security::check_trusted_proxies(c.security.trusted_proxies); !why.empty())
+    fail("security.trusted_proxies", why + " (expected CIDR blocks such as 10.0.0.0/8 or 2001:db8::/32)");
+  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty())
+    fail(c.server.tls_cert_file.empty() ? "server.tls_cert_file" : "server.tls_key_file",
+         "set both server.tls_cert_file and server.tls_key_file, or neither");
+  for (const auto& [key, file] : {std::pair{"server.tls_cert_file", &c.server.tls_cert_file},
+                                  std::pair{"server.tls_key_file", &c.server.tls_key_file}})
+    if (!file->empty() && !std::ifstream(*file)) fail(key, "cannot read '" + *file + "'");
+  if (c.turnstile.verify_url.rfind("http://", 0) != 0 && c.turnstile.verify_url.rfind("https://", 0) != 0)
+    fail("turnstile.verify_url", "expected an http:// or https:// URL");
+  require_positive("turnstile.timeout_ms", c.turnstile.timeout_ms);
   static const std::regex room_id("^[A-Za-z0-9_-]{1,64}$");
   std::set<std::string> room_ids;
   for (const auto& r : c.chat.rooms) {
@@ -278,8 +317,12 @@ void validate(const Config& c) {
   require_positive("ws.write_timeout_seconds", c.ws.write_timeout_seconds);
   require_positive("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds);
   require_positive("presence.away_after_seconds", c.presence.away_after_seconds);
-  if (c.history.backend != "sqlite" && c.history.backend != "memory")
-    fail("history.backend", "expected \"sqlite\" or \"memory\", got '" + c.history.backend + "'");
+  if (c.history.backend != "auto" && c.history.backend != "sqlite" && c.history.backend != "memory" &&
+      c.history.backend != "redis")
+    fail("history.backend",
+         "expected \"auto\", \"sqlite\", \"memory\" or \"redis\", got '" + c.history.backend + "'");
+  if (c.history.backend == "redis" && c.redis.url.empty())
+    fail("history.backend", "\"redis\" needs redis.url");
   require_positive("history.memory_max_messages_per_room",
                    static_cast<long long>(c.history.memory_max_messages_per_room));
   if (c.history.sqlite_file.empty()) fail("history.sqlite_file", "must not be empty");
@@ -321,6 +364,28 @@ void validate(const Config& c) {
   if (!levels.count(c.log.level))
     fail("log.level", "expected one of trace, debug, info, warn, error, critical, off");
   if (c.log.format != "text" && c.log.format != "json") fail("log.format", "expected \"text\" or \"json\"");
+  static const std::set<std::string> sinks = {"file", "stdout", "http", "redis", "none"};
+  if (!sinks.count(c.analytics.sink))
+    fail("analytics.sink",
+         "expected \"file\", \"stdout\", \"http\", \"redis\" or \"none\", got '" + c.analytics.sink + "'");
+  if (c.analytics.dataset.empty()) fail("analytics.dataset", "must not be empty");
+  require_positive("analytics.queue_size", static_cast<long long>(c.analytics.queue_size));
+  require_positive("analytics.batch_max_events", static_cast<long long>(c.analytics.batch_max_events));
+  require_positive("analytics.flush_interval_ms", c.analytics.flush_interval_ms);
+  if (c.analytics.file.empty()) fail("analytics.file", "must not be empty");
+  if (c.analytics.file_max_bytes < 1024) fail("analytics.file_max_bytes", "must be at least 1024");
+  if (c.analytics.sink == "http" && c.analytics.http_url.rfind("http://", 0) != 0 &&
+      c.analytics.http_url.rfind("https://", 0) != 0)
+    fail("analytics.http_url", "analytics.sink \"http\" needs the collector's http:// or https:// URL");
+  require_positive("analytics.http_timeout_ms", c.analytics.http_timeout_ms);
+  if (c.analytics.http_max_retries < 0) fail("analytics.http_max_retries", "must be 0 (no retry) or more");
+  require_positive("analytics.http_initial_backoff_ms", c.analytics.http_initial_backoff_ms);
+  if (c.analytics.http_max_backoff_ms < c.analytics.http_initial_backoff_ms)
+    fail("analytics.http_max_backoff_ms", "must be at least analytics.http_initial_backoff_ms");
+  if (c.analytics.sink == "redis" && c.redis.url.empty())
+    fail("analytics.sink", "\"redis\" needs redis.url (SWITCHBOARD_REDIS_URL)");
+  if (c.analytics.redis_stream.empty()) fail("analytics.redis_stream", "must not be empty");
+  require_positive("analytics.redis_maxlen", static_cast<long long>(c.analytics.redis_maxlen));
 }
 
 // Flattens {"a": {"b": 1}} into {"a.b": 1}; arrays and scalars are leaves.

@@ -9,6 +9,8 @@
 
 #include "switchboard/ai/llm_provider.hpp"
 #include "switchboard/ai/quota_store.hpp"
+#include "switchboard/analytics/event_recorder.hpp"
+#include "switchboard/analytics/metrics.hpp"
 #include "switchboard/auth/user_directory.hpp"
 #include "switchboard/chat/bot_gateway.hpp"
 
@@ -69,6 +71,11 @@ class BotOrchestrator final : public chat::BotGateway {
 
   // True when bots can answer at all (ai.enabled and a provider configured): presence can show them online.
   bool bots_available() const;
+
+  // Every invocation is counted in `metrics` (outcome, latency) and recorded as an ai_invocation event (plus
+  // ai_quota_exceeded when a quota refused it). Either may be null. Call before the first on_human_chat().
+  void set_observers(std::shared_ptr<analytics::Metrics> metrics,
+                     std::shared_ptr<analytics::EventRecorder> events);
 
   struct Stats {
     std::uint64_t triggered = 0;                    // human chats that addressed a bot

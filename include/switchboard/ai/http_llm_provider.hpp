@@ -28,6 +28,7 @@ struct StreamStep {
   bool finished = false;                     // the model reported a finish reason (OpenAI)
   LlmErrorKind error = LlmErrorKind::kNone;  // kMalformed or kProvider
   std::string detail;
+  int completion_tokens = -1;  // a usage report in this event (usually the last one), else -1
 };
 
 // The plumbing both HTTP providers share: sending through the HttpClient, streaming through SseParser, and
@@ -64,6 +65,8 @@ class HttpLlmProvider : public LlmProvider, public std::enable_shared_from_this<
   static std::optional<StreamStep> open_stream_event(std::string_view data, nlohmann::json& event);
   // A reply that is only white space is kEmpty, whatever the wire format.
   static void reject_blank(LlmResult& result);
+  // usage.completion_tokens of a body or event (both APIs use that name), or -1.
+  static int completion_tokens(const nlohmann::json& holder);
 
  private:
   http_client::HttpClient& http_;

@@ -39,9 +39,10 @@ const char* to_string(LlmErrorKind kind);
 
 struct LlmResult {
   LlmErrorKind error = LlmErrorKind::kNone;
-  std::string text;     // the whole completion (also when streamed); partial text when cut
-  int http_status = 0;  // 0 when no response arrived
-  std::string detail;   // a short, loggable description of the failure (no prompt or reply text)
+  std::string text;            // the whole completion (also when streamed); partial text when cut
+  int http_status = 0;         // 0 when no response arrived
+  std::string detail;          // a short, loggable description of the failure (no prompt or reply text)
+  int completion_tokens = -1;  // usage.completion_tokens as the provider reported it; -1 when it did not
 
   bool ok() const { return error == LlmErrorKind::kNone; }
 };

@@ -2,7 +2,10 @@
 #include <functional>
 #include <memory>
 
+#include "switchboard/analytics/event_recorder.hpp"
+#include "switchboard/analytics/metrics.hpp"
 #include "switchboard/api/http_policy.hpp"
+#include "switchboard/api/metrics_endpoint.hpp"
 #include "switchboard/api/router.hpp"
 #include "switchboard/auth/user_directory.hpp"
 #include "switchboard/chat/room_registry.hpp"
@@ -12,6 +15,7 @@
 #include "switchboard/presence/presence_room.hpp"
 #include "switchboard/presence/user_profiles.hpp"
 #include "switchboard/security/keyed_rate_limiter.hpp"
+#include "switchboard/security/turnstile_verifier.hpp"
 #include "switchboard/session/session_service.hpp"
 
 namespace switchboard::api {
@@ -31,6 +35,11 @@ class ApiService final {
     std::shared_ptr<const net::StaticFiles> static_files;
     std::function<bool()> ready;  // false while draining
     chat::FrameLimits limits;
+    // Checks the login's Turnstile token before any session is created; null when no secret is configured.
+    std::shared_ptr<security::TurnstileVerifier> turnstile = nullptr;
+    // GET /metrics renders this; null: a registry of its own, so /metrics still answers.
+    std::shared_ptr<analytics::Metrics> metrics = nullptr;
+    std::shared_ptr<analytics::EventRecorder> events = nullptr;  // null: no analytics events
   };
   // Either a refusal (status >= 400) or a handler to attach to the accepted socket.
   using UpgradeDone = std::function<void(HttpResponse refusal, std::shared_ptr<net::WsHandler> handler)>;
@@ -39,6 +48,8 @@ class ApiService final {
 
   const Router& router() const { return router_; }
   const HttpPolicy& policy() const { return policy_; }
+  // The registry /metrics renders (never null), for the network layer's connection and request metrics.
+  const std::shared_ptr<analytics::Metrics>& metrics() const { return deps_.metrics; }
 
   // Decides a WebSocket upgrade on /api/ws/*: origin, session, room access.
   void authorize_upgrade(HttpRequest& req, UpgradeDone done);
@@ -67,8 +78,12 @@ class ApiService final {
   nlohmann::json user_json(const presence::Profile& p) const;
   nlohmann::json auth_session_json(const std::string& session_id, const session::Identity& id) const;
   void finish_login(HttpRequest& req, Respond respond, session::SessionRecord record, std::string guest_name);
+  // Runs `next` once the Turnstile token passed (at once when Turnstile is off); otherwise answers 403/503.
+  void check_turnstile(const HttpRequest& req, const Respond& respond, std::string token,
+                       std::function<void()> next);
 
   Dependencies deps_;
+  MetricsEndpoint metrics_endpoint_;
   HttpPolicy policy_;
   security::KeyedRateLimiter login_limiter_;
   Router router_;

@@ -14,12 +14,19 @@ class Router final {
   void add(std::string method, std::string pattern, Handler handler);
   void set_fallback(Handler handler) { fallback_ = std::move(handler); }
 
-  // Dispatches `req` (filling req.params) and answers through `respond`.
+  // Dispatches `req` (filling req.params and req.route) and answers through `respond`.
   void route(HttpRequest& req, Respond respond) const;
+
+  // req.route for requests no pattern matched: the fallback (web UI files) and unknown /api paths.
+  static constexpr const char* kFallbackRoute = "static";
+  static constexpr const char* kUnmatchedRoute = "unmatched";
+  // Every value route() can put in req.route: the patterns and the two names above (bounded, for metrics).
+  std::vector<std::string> route_names() const;
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
   };

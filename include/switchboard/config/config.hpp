@@ -26,7 +26,9 @@ struct Config {
     int request_timeout_seconds = 30;
     int keep_alive_timeout_seconds = 60;
     int shutdown_timeout_seconds = 10;
-    std::string port_file;  // when set, the bound port is written here (tests)
+    std::string port_file;      // when set, the bound port is written here (tests)
+    std::string tls_cert_file;  // PEM certificate chain; with tls_key_file, serve HTTPS and WSS
+    std::string tls_key_file;   // PEM private key
   } server;
 
   struct Session {
@@ -49,12 +51,17 @@ struct Config {
     std::string site_key;
     std::string secret_key;
     std::string verify_url = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+    std::string expected_hostname;  // empty: siteverify's hostname is not checked
+    std::string expected_action;    // empty: the widget's action is not checked
+    int timeout_ms = 5000;          // siteverify budget per login (a retry included); then 503, fail closed
   } turnstile;
 
   struct Security {
     std::vector<std::string> allowed_origins;
     std::vector<std::string> trusted_proxies;
     int login_per_10s = 5;
+    std::size_t max_connections = 20000;       // open connections (HTTP and WebSocket) in all
+    std::size_t max_connections_per_ip = 256;  // open connections per client IP
   } security;
 
   struct Chat {
@@ -87,11 +94,11 @@ struct Config {
   } presence;
 
   struct History {
-    std::string backend = "sqlite";  // "sqlite" (durable, in data.dir) or "memory"
+    std::string backend = "auto";  // "auto", "sqlite" (durable, in data.dir), "memory" or "redis" (shared)
     std::size_t memory_max_messages_per_room = 10000;
     std::string sqlite_file = "history.db";  // relative paths are inside data.dir
     std::size_t max_pending_writes = 10000;  // queued appends beyond this fail at once
-    std::size_t max_batch = 512;             // operations per group-commit transaction
+    std::size_t max_batch = 2048;            // operations per group-commit transaction
     std::size_t max_pending_reads = 1024;
     std::size_t reader_threads = 2;
     int retention_group_days = 0;   // 0: keep forever
@@ -134,6 +141,29 @@ struct Config {
     std::string level = "info";
     std::string format = "text";  // "text" or "json"
   } log;
+
+  struct Analytics {
+    std::string sink = "file";  // "file", "stdout", "http", "redis" or "none"
+    std::string dataset = "switchboard";
+    std::size_t queue_size = 10000;
+    std::size_t batch_max_events = 100;
+    int flush_interval_ms = 1000;
+    std::string file = "events.jsonl";  // relative paths are inside data.dir
+    std::uint64_t file_max_bytes = 10 * 1024 * 1024;
+    std::size_t file_keep = 5;
+    std::string http_url;
+    std::string http_token;
+    int http_timeout_ms = 5000;
+    int http_max_retries = 3;
+    int http_initial_backoff_ms = 200;
+    int http_max_backoff_ms = 5000;
+    std::string redis_stream = "switchboard:events";
+    std::uint64_t redis_maxlen = 100000;
+  } analytics;
+
+  struct Metrics {
+    std::string token;  // empty: /metrics answers loopback clients only
+  } metrics;
 };
 
 // Thrown for any bad configuration; what() names the offending key.

@@ -103,5 +103,22 @@ TEST(HttpTypes, BearerToken) {
   EXPECT_FALSE(req.bearer_token());
 }
 
+// Metrics count requests by pattern, never by raw path, so the series stay bounded.
+TEST(Router, NamesTheMatchedPatternForMetrics) {
+  const auto router = make_router();
+  HttpRequest seen;
+  route(router, "GET", "/api/rooms/general/messages", &seen);
+  EXPECT_EQ(seen.route, "/api/rooms/:id/messages");
+  route(router, "DELETE", "/api/rooms/general/messages", &seen);  // 405: still the pattern
+  EXPECT_EQ(seen.route, "/api/rooms/:id/messages");
+  route(router, "GET", "/api/nothing/here", &seen);
+  EXPECT_EQ(seen.route, Router::kUnmatchedRoute);
+  route(router, "GET", "/index.html", &seen);
+  EXPECT_EQ(seen.route, Router::kFallbackRoute);
+  const auto names = router.route_names();
+  EXPECT_EQ(names, (std::vector<std::string>{"/api/rooms/:id/messages", Router::kFallbackRoute,
+                                             Router::kUnmatchedRoute}));
+}
+
 }  // namespace
 }  // namespace switchboard::api

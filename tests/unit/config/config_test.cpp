@@ -101,6 +101,51 @@ TEST(Config, BadValuesNameTheirKey) {
   std::filesystem::remove(path);
 }
 
+TEST(Config, HardeningKeysAreValidated) {
+  const auto c = load("/nonexistent", false,
+                      {{"SWITCHBOARD_SECURITY_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32,127.0.0.1"}}, {});
+  EXPECT_EQ(c.security.trusted_proxies.size(), 3u);
+  EXPECT_EQ(c.security.max_connections, 20000u);
+  EXPECT_EQ(c.security.max_connections_per_ip, 256u);
+  for (const char* bad : {"10.0.0.0/33", "proxy.internal", "10.0.0.1/8"}) {
+    try {
+      load("/nonexistent", false,
+           {{"SWITCHBOARD_SECURITY_TRUSTED_PROXIES", std::string("10.0.0.0/8,") + bad}}, {});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("security.trusted_proxies"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {}, {{"security.max_connections_per_ip", "0"}});
+      },
+      "security.max_connections_per_ip");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {}, {{"server.tls_cert_file", "/etc/hostname"}});
+      },
+      "server.tls_key_file");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {},
+             {{"server.tls_cert_file", "/nonexistent/cert.pem"},
+              {"server.tls_key_file", "/nonexistent/key.pem"}});
+      },
+      "server.tls_cert_file");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {}, {{"turnstile.timeout_ms", "0"}});
+      },
+      "turnstile.timeout_ms");
+  expect_error_naming(
+      [] {
+        load("/nonexistent", false, {}, {{"turnstile.verify_url", "ftp://x"}});
+      },
+      "turnstile.verify_url");
+}
+
 TEST(Config, MissingFileIsAnErrorOnlyWhenRequired) {
   EXPECT_NO_THROW(load("/nonexistent", false, {}, {}));
   EXPECT_THROW(load("/nonexistent", true, {}, {}), ConfigError);
