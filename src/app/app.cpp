@@ -71,7 +71,7 @@ struct App::Impl {
   // Outgoing HTTP (AI providers, Turnstile) and the bots; destroyed before the io_context they run on.
   std::unique_ptr<http_client::HttpClient> http;
   std::shared_ptr<ai::BotOrchestrator> bots;
-  // Set when redis.url is configured: sessions, quotas (and later fan-out) shared with other instances.
+  // Set when redis.url is configured: sessions, quotas and (history.backend redis) rooms shared by instances.
   std::shared_ptr<redis::RedisClient> redis;
   std::shared_ptr<session::RedisSessionStore> redis_sessions;
   std::shared_ptr<store::RedisRoomLog> room_log;  // shared history and fan-out (history.backend redis)
