@@ -59,17 +59,8 @@ void FileEventSink::rotate() {
   size_ = 0;
 }
 
-void FileEventSink::write(std::vector<Event> batch, Done done) {
-  std::string lines;
-  for (const auto& e : batch) {
-    lines += to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    lines += '\n';
-  }
-  if (!open()) return done(false);
-  if (size_ > 0 && size_ + lines.size() > options_.max_bytes) {
-    rotate();
-    if (!open()) return done(false);
-  }
+bool FileEventSink::append(const std::string& lines) {
+  if (lines.empty()) return true;
   const bool ok =
       std::fwrite(lines.data(), 1, lines.size(), file_) == lines.size() && std::fflush(file_) == 0;
   if (!ok) {
@@ -77,10 +68,29 @@ void FileEventSink::write(std::vector<Event> batch, Done done) {
     // Reopen next time: the file may have been removed or the disk freed up.
     std::fclose(file_);
     file_ = nullptr;
-    return done(false);
+    return false;
   }
   size_ += lines.size();
-  done(true);
+  return true;
+}
+
+void FileEventSink::write(std::vector<Event> batch, Done done) {
+  if (!open()) return done(false);
+  // Line by line, so that a large batch rotates in the middle and no file grows past max_bytes (unless one
+  // line alone is larger). Lines go out in one write per file.
+  std::string lines;
+  for (const auto& e : batch) {
+    std::string line = to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line += '\n';
+    if (size_ + lines.size() > 0 && size_ + lines.size() + line.size() > options_.max_bytes) {
+      if (!append(lines)) return done(false);
+      lines.clear();
+      rotate();
+      if (!open()) return done(false);
+    }
+    lines += line;
+  }
+  done(append(lines));
 }
 
 }  // namespace switchboard::analytics

@@ -7,7 +7,7 @@
 
 namespace switchboard::analytics {
 
-// Appends events as JSON lines to a file (analytics.file in data.dir) and rotates it by size: when a batch
+// Appends events as JSON lines to a file (analytics.file in data.dir) and rotates it by size: when a line
 // would take the file past max_bytes, events.jsonl becomes events.jsonl.1 (the older ones shift up) and at
 // most `keep` rotated files remain. Each batch is flushed to the OS before write() returns.
 //
@@ -32,6 +32,8 @@ class FileEventSink final : public EventSink {
  private:
   bool open();
   void rotate();
+  // Writes and flushes `lines` to the open file; false (and the file closed) on failure.
+  bool append(const std::string& lines);
 
   Options options_;
   std::FILE* file_ = nullptr;

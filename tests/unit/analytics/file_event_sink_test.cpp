@@ -76,6 +76,21 @@ TEST_F(FileEventSinkTest, RotatesBySizeAndKeepsKFiles) {
   for (const auto& p : {path, sink.rotated(1), sink.rotated(2)}) EXPECT_LE(fs::file_size(p), 3 * line + 1);
 }
 
+// A batch larger than max_bytes rotates in its middle: no file ends up over the limit.
+TEST_F(FileEventSinkTest, RotatesInsideALargeBatch) {
+  const fs::path path = dir_ / "events.jsonl";
+  const std::size_t line = to_json(numbered(10)).dump().size() + 1;
+  FileEventSink sink({path, 3 * line, 5});
+  std::vector<Event> batch;
+  for (int n = 10; n < 20; ++n) batch.push_back(numbered(n));
+  ASSERT_TRUE(write(sink, std::move(batch)));
+  EXPECT_EQ(lines(path).size(), 1u);
+  for (std::size_t i = 1; i <= 3; ++i) EXPECT_EQ(lines(sink.rotated(i)).size(), 3u) << i;
+  EXPECT_FALSE(fs::exists(sink.rotated(4)));
+  EXPECT_NE(lines(sink.rotated(3))[0].find("user_10"), std::string::npos);
+  EXPECT_NE(lines(path)[0].find("user_19"), std::string::npos);
+}
+
 TEST_F(FileEventSinkTest, KeepZeroTruncatesInstead) {
   const fs::path path = dir_ / "events.jsonl";
   const std::size_t line = to_json(numbered(10)).dump().size() + 1;
