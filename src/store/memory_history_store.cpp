@@ -11,11 +11,12 @@ MemoryHistoryStore::MemoryHistoryStore(std::size_t max_messages_per_room)
     : max_per_room_(std::max<std::size_t>(1, max_messages_per_room)) {}
 
 std::ptrdiff_t MemoryHistoryStore::find(const Room& room, const std::string& id) {
-  // Linear from the newest end: anchors are nearly always recent, and rings are small.
-  for (std::ptrdiff_t i = static_cast<std::ptrdiff_t>(room.ring.size()) - 1; i >= 0; --i) {
-    if (room.ring[static_cast<std::size_t>(i)].id == id) return i;
-  }
-  return -1;
+  // The id gives the seq; the ring is in ascending seq order (with gaps), so a binary search finds it.
+  const auto known = room.seq_by_id.find(id);
+  if (known == room.seq_by_id.end()) return -1;
+  const auto it = std::lower_bound(room.ring.begin(), room.ring.end(), known->second,
+                                   [](const chat::Message& m, std::uint64_t seq) { return m.seq < seq; });
+  return it == room.ring.end() || it->seq != known->second ? -1 : it - room.ring.begin();
 }
 
 void MemoryHistoryStore::append(const chat::Message& message, Done done) {
@@ -31,8 +32,12 @@ void MemoryHistoryStore::append(const chat::Message& message, Done done) {
         ec = StoreErrc::kDuplicate;
       } else {
         room.ring.push_back(message);
+        room.seq_by_id.emplace(message.id, message.seq);
         room.last_seq = message.seq;
-        while (room.ring.size() > max_per_room_) room.ring.pop_front();
+        while (room.ring.size() > max_per_room_) {
+          room.seq_by_id.erase(room.ring.front().id);
+          room.ring.pop_front();
+        }
       }
     }
   }

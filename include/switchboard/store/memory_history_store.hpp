@@ -36,7 +36,9 @@ class MemoryHistoryStore final : public HistoryStore {
  private:
   struct Room {
     std::deque<chat::Message> ring;  // ascending seq; at most max_per_room_
-    std::uint64_t last_seq = 0;      // survives eviction from the ring
+    // The seq of every id in `ring`: lookups and the duplicate check on append do not scan the ring.
+    std::unordered_map<std::string, std::uint64_t> seq_by_id;
+    std::uint64_t last_seq = 0;  // survives eviction from the ring
   };
 
   // Index of `id` in `room.ring`, or -1.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "history_test_util.hpp"
+#include "switchboard/store/store_error.hpp"
 
 namespace switchboard::store {
 namespace {
@@ -26,6 +27,24 @@ TEST(MemoryHistoryStore, KeepsOnlyTheNewestMessagesPerRoom) {
   auto old = msg("general", 2);
   old.id = "fresh";
   EXPECT_TRUE(append_sync(store, old));
+}
+
+TEST(MemoryHistoryStore, ItsIdIndexFollowsTheRing) {
+  MemoryHistoryStore store(3);
+  for (std::uint64_t i = 1; i <= 5; ++i) ASSERT_FALSE(append_sync(store, msg("general", i)));
+  EXPECT_FALSE(find_sync(store, "general", "m2")) << "evicted";
+  ASSERT_TRUE(find_sync(store, "general", "m4"));
+  EXPECT_EQ(find_sync(store, "general", "m4")->seq, 4u);
+  store.update_status("general", "m3", chat::DeliveryStatus::kRead);
+  EXPECT_EQ(find_sync(store, "general", "m3")->status, chat::DeliveryStatus::kRead);
+  // An id still in the ring is refused; an evicted one is forgotten, as everything else evicted.
+  auto again = msg("general", 6);
+  again.id = "m5";
+  EXPECT_EQ(append_sync(store, again), StoreErrc::kDuplicate);
+  again.id = "m1";
+  EXPECT_FALSE(append_sync(store, again));
+  EXPECT_EQ(find_sync(store, "general", "m1")->seq, 6u);
+  EXPECT_FALSE(find_sync(store, "general", "m3")) << "evicted by seq 6";
 }
 
 TEST(MemoryHistoryStore, CompletesInlineOnTheCallersThread) {
