@@ -21,7 +21,8 @@ describe('two instances sharing Redis', { skip }, () => {
   let b;
   let config;
   before(async () => {
-    redis = await startRedis();
+    // Persistent like a production Redis, so sessions outlive the outage test's kill -9.
+    redis = await startRedis({ persistent: true });
     llm = await startFakeLlm();
     config = {
       'redis.url': redis.url,
@@ -32,6 +33,8 @@ describe('two instances sharing Redis', { skip }, () => {
       'ai.base_url': llm.url,
       'ai.stream': false,
       'ai.user_daily_quota': 3,
+      // Sends follow each other faster than a person types; the per-user interval has its own tests.
+      'chat.min_chat_interval_ms': 0,
     };
     [a, b] = await Promise.all([startServer({ config }), startServer({ config })]);
     for (const s of [a, b]) {
@@ -152,7 +155,8 @@ describe('two instances sharing Redis', { skip }, () => {
     // The same sockets chat through the shared log again, without reconnecting.
     const back = await c1.chat('back again');
     await c2.waitFor('chat', (m) => m.id === back.id);
-    // The restarted Redis is empty (no persistence in this test), so sign in anew: logins work again.
+    // Sessions outlived the outage (append-only file), and new logins work again.
+    expectOk(await api(b, 'GET', '/api/auth/me', { token: s1.sessionId }));
     const again = await login(b, 'user_7');
     expectOk(await api(a, 'GET', '/api/auth/me', { token: again.sessionId }));
     for (const s of [a, b, c]) assert.equal(s.exitStatus, null, 'no instance crashed');
