@@ -21,8 +21,7 @@ describe('two instances sharing Redis', { skip }, () => {
   let b;
   let config;
   before(async () => {
-    // Persistent like a production Redis, so sessions outlive the outage test's kill -9.
-    redis = await startRedis({ persistent: true });
+    redis = await startRedis();
     llm = await startFakeLlm();
     config = {
       'redis.url': redis.url,
@@ -151,16 +150,24 @@ describe('two instances sharing Redis', { skip }, () => {
                       { what: 'readiness after Redis returned', timeoutMs: 15_000 });
     }
     const recoveredMs = Date.now() - t0;
-    assert.ok(recoveredMs < 10_000, `recovered in ${recoveredMs} ms`);
-    // The same sockets chat through the shared log again, without reconnecting.
-    const back = await c1.chat('back again');
-    await c2.waitFor('chat', (m) => m.id === back.id);
-    // Sessions outlived the outage (append-only file), and new logins work again.
-    expectOk(await api(b, 'GET', '/api/auth/me', { token: s1.sessionId }));
-    const again = await login(b, 'user_7');
-    expectOk(await api(a, 'GET', '/api/auth/me', { token: again.sessionId }));
+    assert.ok(recoveredMs < 5_000, `recovered in ${recoveredMs} ms (issue 3: within 5 s)`);
+    // This Redis keeps nothing on disk (as the harness runs it), so it came back empty: the sessions it lost
+    // end, and their sockets are closed with 4401 rather than left open on a session nobody can check.
+    for (const sock of [c1, c2, local1, local2]) {
+      const closed = await withTimeout(sock.closed, 10_000, 'the 4401 close of a session Redis lost');
+      assert.equal(closed.code, 4401);
+    }
+    expectError(await api(a, 'GET', '/api/auth/me', { token: s1.sessionId }), 401, 'SESSION_EXPIRED');
+    // Logins work again, and the two instances chat through the shared log as before.
+    const s5 = await login(b, 'user_5');
+    const s6 = await login(a, 'user_6');
+    const onA = await joinRoom(a, 'music', s5);
+    const onB = await joinRoom(b, 'music', s6);
+    const back = await onA.chat('back again');
+    await onB.waitFor('chat', (m) => m.id === back.id);
+    await onA.close();
+    await onB.close();
     for (const s of [a, b, c]) assert.equal(s.exitStatus, null, 'no instance crashed');
-    for (const sock of [c1, c2, local1, local2]) await sock.close();
     await c.stop();
   });
 });

@@ -1,8 +1,6 @@
-// A real redis-server for the integration suites: started on a free loopback port in its own temp dir, killable
-// and restartable on the same port (to test outages), and a small command helper that shells out to redis-cli
-// (both come from Debian's redis-server package, which the README's test command installs). By default nothing
-// is persisted; `persistent: true` runs it as docker/compose.yaml does (append-only file, fsync always), so data
-// outlives a kill -9 the way it does in production.
+// A real redis-server for the integration suites: started on a free loopback port with no persistence in its own
+// temp dir, killable and restartable on the same port (to test outages), and a small command helper that shells
+// out to redis-cli (both come from Debian's redis-server package, which the README's test command installs).
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,7 +27,7 @@ export function haveRedis() {
   return found;
 }
 
-export async function startRedis({ persistent = false } = {}) {
+export async function startRedis() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-redis-'));
   const port = await freePort();
   let proc = null;
@@ -41,8 +39,7 @@ export async function startRedis({ persistent = false } = {}) {
     logs: () => log,
     /** Starts (or restarts after kill) the server and waits until it answers PING. */
     async start() {
-      const persistence = persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence,
+      proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
                                     '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no'],
                    { stdio: ['ignore', 'pipe', 'pipe'] });
       proc.stdout.on('data', (d) => { log += d; });
