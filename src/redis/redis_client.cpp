@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "redis_log.hpp"
 #include "switchboard/redis/reconnect_backoff.hpp"
@@ -152,6 +153,8 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
     ReconnectBackoff backoff;
     std::atomic<bool> up{false};
     bool failure_logged = false;  // one warning per outage, the retries at debug
+    // Commands link: SHA1s of the scripts sent on this connection (as EVAL) since it came up.
+    std::unordered_set<std::string> scripts_sent;
   };
 
   struct Listener {
@@ -228,7 +231,16 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
       retry->handler = std::move(done);
       self->send(self->cmd_, argv, retry, self->options_.command_timeout, false);
     };
-    asio::post(strand_, [self = shared_from_this(), argv = std::move(argv), first = std::move(first)] {
+    asio::post(strand_, [self = shared_from_this(), argv = std::move(argv), first = std::move(first),
+                         source = script.source()]() mutable {
+      // A script's first use on a connection goes as EVAL, which also loads it; later ones as EVALSHA. The
+      // server runs one connection's commands in order, so those EVALSHAs find it, and pipelined scripts
+      // keep their order (an EVALSHA refused with NOSCRIPT and retried as EVAL would run after the ones sent
+      // behind it: a room's messages out of order). NOSCRIPT now only follows a SCRIPT FLUSH.
+      if (self->cmd_.scripts_sent.insert(argv[1]).second) {
+        argv[0] = "EVAL";
+        argv[1] = std::move(source);
+      }
       self->send(self->cmd_, argv, first, self->options_.command_timeout, false);
     });
   }
@@ -364,6 +376,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
     c.state = Conn::State::kReady;
     c.timer.cancel();
     c.backoff.reset();
+    c.scripts_sent.clear();  // a new connection, perhaps to a restarted server without our scripts
     c.failure_logged = false;
     redis_logger()->info("{} connection to {} is up", to_string(c.kind), options_.url.redacted());
     if (c.kind == Link::kSubscriber) {

@@ -96,7 +96,8 @@ class RedisClient final {
   void command(std::vector<std::string> argv, ReplyHandler done);
   void command(std::vector<std::string> argv, std::chrono::milliseconds timeout, ReplyHandler done);
 
-  // EVALSHA, falling back to EVAL when the server does not have the script yet.
+  // EVAL on a script's first use on a connection (which loads it), EVALSHA after that, falling back to EVAL
+  // when the server has lost it (SCRIPT FLUSH). Scripts sent back to back run in the order sent.
   void eval(const RedisScript& script, std::vector<std::string> keys, std::vector<std::string> args,
             ReplyHandler done);
 

@@ -330,6 +330,39 @@ TEST_F(RedisClientTest, EvalLoadsUnknownScripts) {
   }
 }
 
+// Scripts sent back to back run in the order they were sent, also on their first use and after a restart
+// (a new server without the script): a room's messages are appended by a script, and their order is the
+// room's.
+TEST_F(RedisClientTest, PipelinedScriptsKeepTheirOrder) {
+  auto client = connect();
+  const RedisScript append("return redis.call('RPUSH', KEYS[1], ARGV[1])");
+  const auto pipeline = [&](const std::string& key) {
+    constexpr int kCount = 200;
+    auto left = std::make_shared<std::atomic<int>>(kCount);
+    auto failures = std::make_shared<std::atomic<int>>(0);
+    for (int i = 0; i < kCount; ++i) {
+      client->eval(append, {key}, {std::to_string(i)}, [left, failures](std::error_code ec, RedisReply) {
+        if (ec) ++*failures;
+        --*left;
+      });
+      // Another instance loads the script meanwhile, as happens when instances share a fresh Redis.
+      if (i == kCount / 4) server_->cmd({"SCRIPT", "LOAD", append.source()});
+    }
+    EXPECT_TRUE(eventually([&] { return *left == 0; }));
+    EXPECT_EQ(*failures, 0);
+    const auto list = server_->cmd({"LRANGE", key, "0", "-1"});
+    ASSERT_EQ(list.elements.size(), static_cast<std::size_t>(kCount));
+    for (int i = 0; i < kCount; ++i) ASSERT_EQ(list.elements[i].str, std::to_string(i)) << "position " << i;
+  };
+  server_->cmd({"SCRIPT", "FLUSH"});
+  pipeline("first-use");
+  pipeline("known");
+  server_->kill();
+  ASSERT_TRUE(server_->start());
+  ASSERT_TRUE(eventually([&] { return client->is_connected(); }));
+  pipeline("after-restart");
+}
+
 TEST_F(RedisClientTest, StopFailsPendingAndLaterCommands) {
   auto client = connect();
   auto stopped = std::make_shared<std::promise<std::error_code>>();
