@@ -93,10 +93,12 @@ describe('web UI: two people chatting', { timeout: 300_000 }, () => {
     await alex.page.waitForSelector('[data-testid=group-online] [data-testid=contact-user_10][data-status=away]');
     await alex.page.locator('[data-testid=contact-user_6] [data-testid=contact-pm]', { hasText: 'essay due' }).waitFor();
     // Groups collapse and expand.
+    // (The list re-renders after the click: wait for it rather than count at once.)
+    const offlineContacts = () => document.querySelectorAll('[data-testid=group-offline] .contact').length;
     await alex.page.click('[data-testid=group-toggle-offline]');
-    assert.equal(await alex.page.locator('[data-testid=group-offline] .contact').count(), 0);
+    await alex.page.waitForFunction(`(${offlineContacts})() === 0`);
     await alex.page.click('[data-testid=group-toggle-offline]');
-    assert.ok((await alex.page.locator('[data-testid=group-offline] .contact').count()) > 0);
+    await alex.page.waitForFunction(`(${offlineContacts})() > 0`);
   });
 
   it('chats both ways in a DM, with "says:" lines and emoticons as pictures', { skip: skip || false }, async () => {
