@@ -8,6 +8,8 @@
 #   LAT_RATE=1000 IDLE_USERS=2000 IDLE_ROOMS=20 CHURN_RATE=0 LOGIN_USERS=3000 DURATION=10
 #   SCENARIOS="fanout baseline latency idle churn login"  OUT=bench/results/<date>.jsonl  NO_BUILD=1 to skip building
 #   REDIS_URL=redis://... adds a login run with the Redis session store.
+#   Scenario "history" (not in the default list; issue 8): the same chat load against the durable SQLite history
+#   and the in-memory one, HIST_ROOMS=50 HIST_MEMBERS=4 HIST_SENDERS=4 HIST_RATE=4000, and their ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -47,7 +49,8 @@ start_server() {  # $1 = switchboard | node
       --set analytics.sink=none --set security.login_per_10s=100000000 \
       --set security.max_connections=200000 --set security.max_connections_per_ip=200000 \
       --set chat.rate_limit_messages=100000000 --set chat.min_chat_interval_ms=0 \
-      ${SESSION_REDIS:+--set redis.url=$SESSION_REDIS} > "$WORK/server.log" 2>&1 &
+      ${SESSION_REDIS:+--set redis.url=$SESSION_REDIS} ${HISTORY_BACKEND:+--set history.backend=$HISTORY_BACKEND} \
+      > "$WORK/server.log" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done
@@ -85,6 +88,13 @@ for s in $SCENARIOS; do
         SESSION_REDIS=$REDIS_URL start_server switchboard
         gen --scenario login --users "${LOGIN_USERS:-3000}" --concurrency 16 --label redis-sessions; stop_server
       fi ;;
+    history)
+      for backend in sqlite memory; do
+        HISTORY_BACKEND=$backend start_server switchboard
+        gen --scenario fanout --rooms "${HIST_ROOMS:-50}" --members "${HIST_MEMBERS:-4}" \
+          --senders "${HIST_SENDERS:-4}" --rate "${HIST_RATE:-4000}" --duration "$DURATION" --label "history-$backend"
+        stop_server
+      done ;;
     *) echo "run.sh: unknown scenario $s" >&2; exit 2 ;;
   esac
 done
@@ -94,9 +104,14 @@ node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
   const f = (l) => lines.filter((x) => x.scenario === "fanout" && x.label === l).pop();
   const sb = f("switchboard"), nd = f("node-ws-baseline");
+  const k = "deliveries_per_server_cpu_s";
   if (sb && nd) {
-    const k = "deliveries_per_server_cpu_s";
     console.log(JSON.stringify({ratio: "switchboard/node-ws-baseline", [k]: sb.results[k] / nd.results[k],
       switchboard: sb.results[k], baseline: nd.results[k]}));
+  }
+  const sq = f("history-sqlite"), mem = f("history-memory");
+  if (sq && mem) {
+    console.log(JSON.stringify({ratio: "history sqlite/memory", [k]: sq.results[k] / mem.results[k],
+      sqlite: sq.results[k], memory: mem.results[k]}));
   }' "$OUT" | tee -a "$OUT"
 echo "results: $OUT" >&2
