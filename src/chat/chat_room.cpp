@@ -22,6 +22,9 @@ using nlohmann::json;
 // with resumed:false and pages back over REST.
 constexpr std::size_t kMaxResumeMessages = 5000;
 
+// The type of the frames that carry rosters between instances (never sent to a client).
+constexpr const char* kRosterFrameType = "_roster";
+
 std::shared_ptr<spdlog::logger> log() {
   static auto logger = spdlog::get("chat") ? spdlog::get("chat") : spdlog::default_logger();
   return logger;
@@ -259,17 +262,21 @@ void ChatRoom::finish_join(const std::shared_ptr<net::ClientConnection>& conn, c
   member_count_hint_ = members_.size();
   auto& user = user_state(user_id);
   const bool first_socket = user.sockets++ == 0;
-  if (first_socket) member_order_.push_back(user_id);
+  if (first_socket) {
+    member_order_.push_back(user_id);
+    user.joined_ms = util::now_ms();
+    roster_changed_ = true;
+  }
   if (info_.is_direct) return;
 
   const std::string joined = display_name_of(user_id) + " joined the room.";
   if (first_socket) {
     broadcast_system_line(joined);
-    broadcast_participants();
+    announce_participants();
   } else {
-    // Another tab of someone already here: only that socket needs the lines.
+    // Another tab of someone already here: only that socket needs the lines; the list did not change.
     conn->send(net::make_frame(system_frame(info_.id, joined).dump()));
-    broadcast_participants();
+    conn->send(participants_frame());
   }
 }
 
@@ -283,13 +290,14 @@ void ChatRoom::leave(std::uint64_t connection_id) {
     auto& user = user_state(user_id);
     if (--user.sockets > 0) return;
     std::erase(member_order_, user_id);
+    roster_changed_ = true;
     if (user.typing_timer) {
       user.typing_timer->cancel();
       user.typing_timer.reset();
     }
     if (info_.is_direct) return;
     broadcast_system_line(display_name_of(user_id) + " left the room.");
-    broadcast_participants();
+    announce_participants();
   });
 }
 
@@ -303,7 +311,7 @@ void ChatRoom::close_all(std::uint16_t code, std::string reason) {
 void ChatRoom::refresh_participant(const std::string& user_id) {
   post([this, user_id] {
     const auto it = users_.find(user_id);
-    if (!info_.is_direct && it != users_.end() && it->second.sockets > 0) broadcast_participants();
+    if (!info_.is_direct && it != users_.end() && it->second.sockets > 0) announce_participants();
   });
 }
 
@@ -338,21 +346,74 @@ void ChatRoom::broadcast_system_line(const std::string& text) {
   broadcast_event(net::make_frame(system_frame(info_.id, text).dump()));
 }
 
-void ChatRoom::broadcast_participants() {
+void ChatRoom::announce_participants() {
+  if (info_.is_direct || participants_pending_) return;
+  const auto interval = participants_interval();
+  const auto since_last = util::steady_ms() - participants_sent_ms_;
+  if (participants_sent_ms_ < 0 || since_last >= interval.count()) return send_participants();
+  participants_pending_ = true;
+  if (!participants_timer_) participants_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
+  participants_timer_->expires_after(interval - std::chrono::milliseconds(since_last));
+  participants_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    // Runs on the room strand (the timer was made on it).
+    if (ec) return;
+    self->participants_pending_ = false;
+    self->send_participants();
+  });
+}
+
+std::chrono::milliseconds ChatRoom::participants_interval() const {
+  const int base = deps_.config.chat.participants_interval_ms;
+  if (base == 0) return std::chrono::milliseconds(0);
+  // Each list is O(members) bytes to each of the members: bigger rooms get them less often.
+  return std::chrono::milliseconds(std::max<std::int64_t>(base, static_cast<std::int64_t>(members_.size())));
+}
+
+void ChatRoom::send_participants() {
+  participants_sent_ms_ = util::steady_ms();
+  if (deps_.bus && roster_changed_) publish_roster(false);
+  if (!members_.empty()) broadcast(participants_frame());
+}
+
+net::SharedFrame ChatRoom::participants_frame() const {
+  struct Entry {
+    const std::string* user_id;
+    const std::string* remote_name;  // for a member only another instance knows
+    std::int64_t joined_ms;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(member_order_.size());
+  for (const auto& user_id : member_order_)
+    entries.push_back({&user_id, nullptr, users_.at(user_id).joined_ms});
+  if (!remote_rosters_.empty()) {
+    // Members anywhere, once each, in the order they arrived (the same order on every instance).
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < entries.size(); ++i) index.emplace(*entries[i].user_id, i);
+    for (const auto& [instance, roster] : remote_rosters_) {
+      for (const auto& m : roster.members) {
+        const auto [it, added] = index.emplace(m.user_id, entries.size());
+        if (added)
+          entries.push_back({&m.user_id, &m.display_name, m.joined_ms});
+        else
+          entries[it->second].joined_ms = std::min(entries[it->second].joined_ms, m.joined_ms);
+      }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.joined_ms != b.joined_ms ? a.joined_ms < b.joined_ms : *a.user_id < *b.user_id;
+    });
+  }
   json list = json::array();
-  for (const auto& user_id : member_order_) {
-    const auto p = deps_.profiles->get(user_id);
+  for (const auto& e : entries) {
+    const auto p = deps_.profiles->get(*e.user_id);
     // In a room a member is reachable by definition; "appear offline" still shows as offline.
     const auto status = !p                                               ? presence::Status::kOnline
                         : p->chosen_status == presence::Status::kOffline ? presence::Status::kOffline
                         : p->auto_away                                   ? presence::Status::kAway
                                                                          : p->chosen_status;
-    list.push_back({{"id", user_id},
-                    {"displayName", p ? p->display_name : user_id},
-                    {"status", presence::to_string(status)}});
+    const std::string& name = p ? p->display_name : e.remote_name ? *e.remote_name : *e.user_id;
+    list.push_back({{"id", *e.user_id}, {"displayName", name}, {"status", presence::to_string(status)}});
   }
-  broadcast(
-      net::make_frame(json{{"type", "participants"}, {"roomId", info_.id}, {"participants", list}}.dump()));
+  return net::make_frame(json{{"type", "participants"}, {"roomId", info_.id}, {"participants", list}}.dump());
 }
 
 void ChatRoom::set_typing(const std::string& user_id, bool is_typing, std::uint64_t except_connection) {
@@ -662,7 +723,7 @@ void ChatRoom::handle_frame(std::uint64_t connection_id, RoomFrame& frame) {
                                      presence->id});
     }
     if (presence->status) deps_.profiles->set_status(user_id, *presence->status);
-    if (!info_.is_direct) broadcast_participants();
+    if (!info_.is_direct) announce_participants();
     if (deps_.hooks.profile_changed) deps_.hooks.profile_changed(user_id);
   } else if (auto* ack = std::get_if<AckFrame>(&frame)) {
     const auto it =
@@ -867,8 +928,69 @@ void ChatRoom::subscribe_to_bus() {
   handlers.on_event = [on_strand](std::string frame) {
     on_strand([frame = std::move(frame)](ChatRoom& room) { room.on_relayed(frame); });
   };
-  handlers.on_live = [on_strand] { on_strand([](ChatRoom& room) { room.catch_up(); }); };
+  handlers.on_live = [on_strand] {
+    on_strand([](ChatRoom& room) {
+      room.catch_up();
+      // Rosters published while the subscription was down were missed: ask again.
+      room.publish_roster(true);
+    });
+  };
   bus_subscription_ = deps_.bus->subscribe(info_.id, std::move(handlers));
+  if (!info_.is_direct) arm_roster_timer();
+}
+
+void ChatRoom::publish_roster(bool ask_for_rosters) {
+  if (!deps_.bus || info_.is_direct) return;
+  roster_changed_ = false;
+  json members = json::array();
+  for (const auto& user_id : member_order_)
+    members.push_back({{"id", user_id},
+                       {"displayName", display_name_of(user_id)},
+                       {"joinedMs", users_.at(user_id).joined_ms}});
+  json frame = {{"type", kRosterFrameType},
+                {"roomId", info_.id},
+                {"instance", deps_.bus->instance_id()},
+                {"members", std::move(members)}};
+  if (ask_for_rosters) frame["ask"] = true;
+  deps_.bus->publish_event(info_.id, frame.dump());
+}
+
+void ChatRoom::on_roster(const std::string& instance, RemoteRoster roster, bool asks_for_rosters) {
+  if (instance.empty() || instance == deps_.bus->instance_id()) return;
+  if (asks_for_rosters && !member_order_.empty()) publish_roster(false);
+  const auto same = [](const std::vector<RemoteMember>& a, const std::vector<RemoteMember>& b) {
+    return std::equal(
+        a.begin(), a.end(), b.begin(), b.end(), [](const RemoteMember& x, const RemoteMember& y) {
+          return x.user_id == y.user_id && x.display_name == y.display_name && x.joined_ms == y.joined_ms;
+        });
+  };
+  bool changed = false;
+  if (roster.members.empty()) {
+    changed = remote_rosters_.erase(instance) > 0;
+  } else {
+    auto& slot = remote_rosters_[instance];
+    changed = !same(slot.members, roster.members);
+    slot = std::move(roster);
+  }
+  if (changed) announce_participants();
+}
+
+void ChatRoom::arm_roster_timer() {
+  if (!roster_timer_) roster_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
+  const auto period = std::chrono::seconds(deps_.config.chat.roster_refresh_seconds);
+  roster_timer_->expires_after(period);
+  roster_timer_->async_wait([weak = weak_from_this(), period](boost::system::error_code ec) {
+    // Runs on the room strand (the timer was made on it).
+    const auto self = weak.lock();
+    if (ec || !self) return;
+    if (!self->member_order_.empty()) self->publish_roster(false);
+    const auto cutoff =
+        util::steady_ms() - 3 * std::chrono::duration_cast<std::chrono::milliseconds>(period).count();
+    if (std::erase_if(self->remote_rosters_,
+                      [&](const auto& entry) { return entry.second.heard_ms < cutoff; }))
+      self->announce_participants();
+    self->arm_roster_timer();
+  });
 }
 
 void ChatRoom::on_published(RoomBus::Published published) {
@@ -945,6 +1067,23 @@ void ChatRoom::on_relayed(const std::string& frame) {
   const auto j = json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return;
   const std::string type = j.value("type", "");
+  if (type == kRosterFrameType) {
+    // Between instances only; never relayed to sockets. A malformed one is logged and ignored.
+    RemoteRoster roster;
+    roster.heard_ms = util::steady_ms();
+    try {
+      for (const auto& m : j.at("members")) {
+        const auto& id = m.at("id").get_ref<const std::string&>();
+        roster.members.push_back({id, m.contains("displayName") ? m.at("displayName").get<std::string>() : id,
+                                  m.contains("joinedMs") ? m.at("joinedMs").get<std::int64_t>() : 0});
+      }
+      on_roster(j.at("instance").get<std::string>(), std::move(roster),
+                j.contains("ask") && j.at("ask").get<bool>());
+    } catch (const json::exception& e) {
+      log()->warn("room {}: an unreadable roster from another instance was ignored: {}", info_.id, e.what());
+    }
+    return;
+  }
   if (type == "typing") {
     // Not back to the typist's own sockets here, as for a local typist.
     return broadcast(net::make_frame(frame), 0, j.value("senderId", ""));

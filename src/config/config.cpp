@@ -178,6 +178,8 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("chat.nudge_window_seconds", c.chat.nudge_window_seconds),
       key_binding("chat.typing_timeout_ms", c.chat.typing_timeout_ms),
       key_binding("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds),
+      key_binding("chat.participants_interval_ms", c.chat.participants_interval_ms),
+      key_binding("chat.roster_refresh_seconds", c.chat.roster_refresh_seconds),
       key_binding("ws.max_queued_messages", c.ws.max_queued_messages),
       key_binding("ws.max_queued_bytes", c.ws.max_queued_bytes),
       key_binding("ws.write_timeout_seconds", c.ws.write_timeout_seconds),
@@ -312,6 +314,8 @@ void validate(const Config& c) {
   require_positive("chat.nudge_window_seconds", c.chat.nudge_window_seconds);
   require_positive("chat.typing_timeout_ms", c.chat.typing_timeout_ms);
   require_positive("chat.heartbeat_timeout_seconds", c.chat.heartbeat_timeout_seconds);
+  if (c.chat.participants_interval_ms < 0) fail("chat.participants_interval_ms", "must not be negative");
+  require_positive("chat.roster_refresh_seconds", c.chat.roster_refresh_seconds);
   require_positive("ws.max_queued_messages", static_cast<long long>(c.ws.max_queued_messages));
   require_positive("ws.max_queued_bytes", static_cast<long long>(c.ws.max_queued_bytes));
   require_positive("ws.write_timeout_seconds", c.ws.write_timeout_seconds);

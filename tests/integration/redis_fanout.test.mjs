@@ -23,6 +23,7 @@ describe('two instances, one room', { skip }, () => {
       'redis.url': redis.url,
       'chat.min_chat_interval_ms': 0,
       'chat.rate_limit_messages': 1000,
+      'chat.roster_refresh_seconds': 1,
     };
     [a, b] = await Promise.all([startServer({ config }), startServer({ config })]);
   });
@@ -61,6 +62,39 @@ describe('two instances, one room', { skip }, () => {
     assert.deepEqual(order.filter((id) => fromA.some((m) => m.id === id)), fromA.map((m) => m.id));
     assert.deepEqual(order.filter((id) => fromB.some((m) => m.id === id)), fromB.map((m) => m.id));
     for (const s of [onA, onB, watchA, watchB]) await s.close();
+  });
+
+  it('lists members of every instance in participants, drops those who leave and those of a crashed instance',
+     async () => {
+    const ids = (f) => f.participants.map((p) => p.id).sort().join(',');
+    const onA = await joinRoom(a, 'music', await login(a, 'user_11'));
+    const onB = await joinRoom(b, 'music', await login(b, 'user_12'));
+    await onA.waitFor('participants', (f) => ids(f) === 'user_11,user_12');
+    const both = await onB.waitFor('participants', (f) => ids(f) === 'user_11,user_12');
+    assert.ok(both.participants.every((p) => typeof p.displayName === 'string' && p.status === 'online'));
+    // One entry per user, even when the user is in the room on both instances.
+    const alsoOnB = await joinRoom(b, 'music', await login(b, 'user_11'));
+    const lastList = (sock) => sock.all.filter((f) => f.type === 'participants').at(-1);
+    assert.equal(ids(lastList(alsoOnB)), 'user_11,user_12');
+
+    // A third instance with a member in the room, then kill -9: the others drop its member after three
+    // roster periods (1 s here), without any "left" line from the dead instance.
+    const c = await startServer({ config: { 'redis.url': redis.url, 'chat.roster_refresh_seconds': 1 } });
+    const onC = await joinRoom(c, 'music', await login(c, 'user_13'));
+    await onA.waitFor('participants', (f) => ids(f) === 'user_11,user_12,user_13');
+    await onC.waitFor('participants', (f) => ids(f) === 'user_11,user_12,user_13');
+    const t0 = Date.now();
+    c.kill('SIGKILL');
+    await onA.waitFor('participants', (f) => ids(f) === 'user_11,user_12', 15_000);
+    await onB.waitFor('participants', (f) => ids(f) === 'user_11,user_12', 15_000);
+    const goneMs = Date.now() - t0;
+    assert.ok(goneMs < 10_000, `a crashed instance's members dropped out after ${goneMs} ms`);
+
+    // Leaving: user_12's only socket closes on B; A's list loses it.
+    await onB.close();
+    await onA.waitFor('participants', (f) => ids(f) === 'user_11');
+    for (const sock of [onA, alsoOnB]) await sock.close();
+    await c.stop();
   });
 
   it('relays nudges, winks, typing and read receipts across instances', async () => {

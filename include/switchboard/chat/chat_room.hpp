@@ -117,6 +117,17 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
     SlidingWindowLimiter nudges;
     std::int64_t last_chat_ms = -1;
     std::unique_ptr<boost::asio::steady_timer> typing_timer;
+    std::int64_t joined_ms = 0;  // wall clock of the first socket here: orders participants on every instance
+  };
+  // A member of this room connected to another instance, from that instance's roster.
+  struct RemoteMember {
+    std::string user_id;
+    std::string display_name;
+    std::int64_t joined_ms = 0;
+  };
+  struct RemoteRoster {
+    std::vector<RemoteMember> members;
+    std::int64_t heard_ms = 0;  // steady clock of the last roster from that instance
   };
   struct IdInfo {
     std::string sender_id;
@@ -187,7 +198,13 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
                  const std::string& except_user = {});
   void send_to(std::uint64_t connection_id, const net::SharedFrame& frame);
   void send_error(std::uint64_t connection_id, const FrameError& error);
-  void broadcast_participants();
+  // The participants list goes out at once after a quiet interval, else once at the end of it: a burst of
+  // joins (a reconnect storm, a big room filling up) costs a few lists instead of one per join, each to
+  // every member.
+  void announce_participants();
+  void send_participants();
+  net::SharedFrame participants_frame() const;
+  std::chrono::milliseconds participants_interval() const;
   void broadcast_system_line(const std::string& text);
 
   // ---- several instances (deps_.bus)
@@ -202,6 +219,12 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   void catch_up();
   // A transient frame from another instance.
   void on_relayed(const std::string& frame);
+  // Rosters: each instance tells the others which users it holds in this room (when that changes, when asked,
+  // and every roster_refresh_seconds), so that participants lists name members on every instance. An
+  // instance not heard from for three periods has crashed or lost Redis: its members drop out.
+  void publish_roster(bool ask_for_rosters);
+  void on_roster(const std::string& instance, RemoteRoster roster, bool asks_for_rosters);
+  void arm_roster_timer();
   // Sends a transient frame this room broadcast to the room's members on other instances.
   void relay(const net::SharedFrame& frame);
   // broadcast() plus relay(): for transient frames (typing, receipts, bot deltas, system lines).
@@ -239,6 +262,13 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   std::map<std::uint64_t, std::string> held_back_;  // published messages waiting for an earlier seq
   bool catching_up_ = false;
   std::unique_ptr<boost::asio::steady_timer> catch_up_timer_;
+
+  std::unique_ptr<boost::asio::steady_timer> participants_timer_;
+  bool participants_pending_ = false;
+  std::int64_t participants_sent_ms_ = -1;  // steady clock; -1: never
+  bool roster_changed_ = false;             // local members changed since the last roster went out
+  std::map<std::string, RemoteRoster> remote_rosters_;  // by instance id
+  std::unique_ptr<boost::asio::steady_timer> roster_timer_;
 };
 
 }  // namespace switchboard::chat

@@ -60,6 +60,9 @@ class RoomBus {
 
   virtual SubscriptionId subscribe(const std::string& room_id, Handlers handlers) = 0;
   virtual void unsubscribe(SubscriptionId id) = 0;
+
+  // This instance's id on the bus (rooms name their own members with it in roster frames).
+  virtual const std::string& instance_id() const = 0;
 };
 
 // The inverse of to_json(Message) for frames read back from a shared log; nullopt when `frame` is not a

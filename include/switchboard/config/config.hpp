@@ -80,6 +80,12 @@ struct Config {
     int nudge_window_seconds = 10;
     int typing_timeout_ms = 3000;
     int heartbeat_timeout_seconds = 90;
+    // A room's participants list goes out at most once per this interval (or 1 ms per member, if longer):
+    // a mass join costs a few lists rather than one per join.
+    int participants_interval_ms = 250;
+    // With several instances: how often each one re-announces its members of a room; an instance silent for
+    // three periods (a crash) drops out of the room's participants.
+    int roster_refresh_seconds = 20;
   } chat;
 
   struct WebSocket {

@@ -46,6 +46,7 @@ class RedisRoomLog final : public HistoryStore,
   void fetch(const std::string& room_id, std::uint64_t after_seq, std::size_t limit, FetchDone done) override;
   SubscriptionId subscribe(const std::string& room_id, Handlers handlers) override;
   void unsubscribe(SubscriptionId id) override;
+  const std::string& instance_id() const override { return instance_id_; }
 
   // Call when the Redis subscriber link came back: every subscription is live again and catches up (on_live).
   void subscriber_link_restored();
@@ -53,8 +54,6 @@ class RedisRoomLog final : public HistoryStore,
   // Every instance's deletions, announced on redis::keys::kSenderDeletedChannel; `handler` gets the user id
   // of deletions made by other instances (this one's rooms were told directly). Runs on the client's strand.
   void on_sender_deleted(std::function<void(const std::string& user_id)> handler);
-
-  const std::string& instance_id() const { return instance_id_; }
 
   // The channel payloads, exposed for unit tests: "m <origin> <seq>\n<frame>" for a stored message and
   // "e <origin>\n<frame>" for a transient frame.

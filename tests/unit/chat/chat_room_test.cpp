@@ -40,6 +40,7 @@ class ChatRoomTest : public ::testing::Test {
       : directory_({{"alice", "a@x", "Alice", "duck", ""}, {"bob", "b@x", "Bob", "dog", ""}}, {}),
         profiles_(std::make_shared<presence::UserProfiles>(directory_, 50, false, "")) {
     config_.chat.typing_timeout_ms = 100;
+    config_.chat.participants_interval_ms = 0;  // one list per change (coalescing: participants_test.cpp)
     store_ = std::make_shared<store::MemoryHistoryStore>(1000);
     room_ = std::make_shared<ChatRoom>(
         ioc_.get_executor(), RoomInfo{"general", false, {}},
@@ -181,6 +182,7 @@ TEST_F(ChatRoomTest, JoinAndLeaveLinesOncePerUser) {
   room_->join(second_tab, {"alice", std::nullopt});
   drain();
   EXPECT_EQ(bob_->of_type("system").size(), before);  // no second "joined" for others
+  ASSERT_FALSE(bob_->of_type("participants").empty());
   const auto participants = bob_->of_type("participants").back()["participants"];
   EXPECT_EQ(participants.size(), 2u);  // de-duplicated
   room_->leave(second_tab->connection_id());
