@@ -7,7 +7,7 @@
 # Sizes (environment): FANOUT_MEMBERS=1000 FANOUT_RATE=100 FANOUT_SENDERS=10 LAT_ROOMS=100 LAT_MEMBERS=100
 #   LAT_RATE=1000 IDLE_USERS=2000 IDLE_ROOMS=20 CHURN_RATE=0 LOGIN_USERS=3000 DURATION=10
 #   SCENARIOS="fanout baseline latency idle churn login"  OUT=bench/results/<date>.jsonl  NO_BUILD=1 to skip building
-#   REDIS_URL=redis://... adds a login run with the Redis session store.
+#   REDIS_URL=redis://... adds a login run with the Redis session store. SERVER_ARGS="--set k=v ..." for the server.
 #   Scenario "history" (not in the default list; issue 8): the same chat load against the durable SQLite history
 #   and the in-memory one, HIST_ROOMS=50 HIST_MEMBERS=4 HIST_SENDERS=4 HIST_RATE=4000, and their ratio.
 set -euo pipefail
@@ -50,7 +50,7 @@ start_server() {  # $1 = switchboard | node
       --set security.max_connections=200000 --set security.max_connections_per_ip=200000 \
       --set chat.rate_limit_messages=100000000 --set chat.min_chat_interval_ms=0 \
       ${SESSION_REDIS:+--set redis.url=$SESSION_REDIS} ${HISTORY_BACKEND:+--set history.backend=$HISTORY_BACKEND} \
-      > "$WORK/server.log" 2>&1 &
+      ${SERVER_ARGS:-} > "$WORK/server.log" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 200); do [ -s "$WORK/port" ] && break; sleep 0.05; done

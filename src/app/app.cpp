@@ -29,6 +29,7 @@
 #include "switchboard/store/history_store_factory.hpp"
 #include "switchboard/store/redis_room_log.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/cpus.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::app {
@@ -37,8 +38,7 @@ struct App::Impl {
   explicit Impl(config::Config c)
       : config(std::move(c)),
         directory(auth::UserDirectory::load(config.data.users_file, config.data.personas_file)),
-        threads(config.server.threads > 0 ? config.server.threads
-                                          : std::max(1u, std::thread::hardware_concurrency())),
+        threads(config.server.threads > 0 ? config.server.threads : static_cast<int>(util::usable_cpus())),
         ioc(threads),
         signals(ioc, SIGINT, SIGTERM),
         sweep_timer(ioc),

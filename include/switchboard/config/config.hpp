@@ -19,7 +19,7 @@ struct GroupRoom {
 struct Config {
   struct Server {
     std::string listen = "127.0.0.1:8080";
-    int threads = 0;       // 0: one per core
+    int threads = 0;       // 0: one per CPU in the affinity mask
     std::string web_root;  // empty: the UI embedded in the binary
     std::size_t body_limit_bytes = 64 * 1024;
     std::size_t header_limit_bytes = 8 * 1024;
