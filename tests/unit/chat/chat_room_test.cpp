@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../net/fake_connection.hpp"
 #include "switchboard/store/memory_history_store.hpp"
 
 namespace switchboard::chat {
@@ -13,26 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-class FakeConnection final : public net::ClientConnection {
- public:
-  explicit FakeConnection(std::uint64_t id) : id_(id) {}
-  void send(net::SharedFrame frame) override { frames.push_back(json::parse(*frame)); }
-  void close(std::uint16_t code, std::string) override { closed_with = code; }
-  std::uint64_t connection_id() const override { return id_; }
-
-  std::vector<json> of_type(const std::string& type) const {
-    std::vector<json> out;
-    for (const auto& f : frames)
-      if (f["type"] == type) out.push_back(f);
-    return out;
-  }
-
-  std::vector<json> frames;
-  int closed_with = 0;
-
- private:
-  std::uint64_t id_;
-};
+using test::FakeConnection;
 
 class ChatRoomTest : public ::testing::Test {
  protected:

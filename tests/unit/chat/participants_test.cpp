@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "../net/fake_connection.hpp"
 #include "switchboard/chat/chat_room.hpp"
 #include "switchboard/store/memory_history_store.hpp"
 #include "switchboard/store/store_error.hpp"
@@ -15,35 +16,16 @@ namespace {
 
 using nlohmann::json;
 
-class FakeConnection final : public net::ClientConnection {
- public:
-  explicit FakeConnection(std::uint64_t id) : id_(id) {}
-  void send(net::SharedFrame frame) override { frames.push_back(json::parse(*frame)); }
-  void close(std::uint16_t, std::string) override {}
-  std::uint64_t connection_id() const override { return id_; }
+using test::FakeConnection;
 
-  std::vector<json> participants() const {
-    std::vector<json> out;
-    for (const auto& f : frames)
-      if (f["type"] == "participants") out.push_back(f["participants"]);
-    return out;
-  }
-  std::vector<std::string> last_ids() const {
-    std::vector<std::string> ids;
-    const auto all = participants();
-    if (!all.empty())
-      for (const auto& p : all.back()) ids.push_back(p["id"]);
-    return ids;
-  }
-  bool saw_type(const std::string& type) const {
-    return std::any_of(frames.begin(), frames.end(), [&](const json& f) { return f["type"] == type; });
-  }
-
-  std::vector<json> frames;
-
- private:
-  std::uint64_t id_;
-};
+// The ids of the newest participants list `conn` got, in order.
+std::vector<std::string> last_ids(const FakeConnection& conn) {
+  std::vector<std::string> ids;
+  const auto lists = conn.of_type("participants");
+  if (!lists.empty())
+    for (const auto& p : lists.back()["participants"]) ids.push_back(p["id"]);
+  return ids;
+}
 
 // Relays transient frames between the buses of one hub, as Redis pub/sub does between instances (never back
 // to the publisher). Stored messages are not needed here.
@@ -138,12 +120,12 @@ TEST_F(ParticipantsTest, ABurstOfJoinsSendsAFewListsAndTheLastNamesEveryone) {
   for (const char* u : {"u1", "u2", "u3", "u4", "u5"}) conns.push_back(join(*room, u));
   drain();
   // The first join went out at once; the other four wait for the end of the interval.
-  EXPECT_EQ(conns[0]->participants().size(), 1u);
-  EXPECT_TRUE(conns[4]->participants().empty());
+  EXPECT_EQ(conns[0]->of_type("participants").size(), 1u);
+  EXPECT_TRUE(conns[4]->of_type("participants").empty());
   run_for(std::chrono::milliseconds(300));
   for (const auto& c : conns) {
-    EXPECT_LE(c->participants().size(), 2u);
-    EXPECT_EQ(c->last_ids(), (std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}));
+    EXPECT_LE(c->of_type("participants").size(), 2u);
+    EXPECT_EQ(last_ids(*c), (std::vector<std::string>{"u1", "u2", "u3", "u4", "u5"}));
   }
 }
 
@@ -154,8 +136,8 @@ TEST_F(ParticipantsTest, ZeroIntervalSendsOneListPerChange) {
   join(*room, "u2");
   join(*room, "u3");
   drain();
-  EXPECT_EQ(first->participants().size(), 3u);
-  EXPECT_EQ(first->last_ids(), (std::vector<std::string>{"u1", "u2", "u3"}));
+  EXPECT_EQ(first->of_type("participants").size(), 3u);
+  EXPECT_EQ(last_ids(*first), (std::vector<std::string>{"u1", "u2", "u3"}));
 }
 
 TEST_F(ParticipantsTest, ASecondTabGetsTheListWithoutAnnouncingAnything) {
@@ -163,11 +145,11 @@ TEST_F(ParticipantsTest, ASecondTabGetsTheListWithoutAnnouncingAnything) {
   auto a = join(*room, "u1");
   auto b = join(*room, "u2");
   run_for(std::chrono::milliseconds(300));
-  const auto before = a->participants().size();
+  const auto before = a->of_type("participants").size();
   auto b2 = join(*room, "u2");
   run_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(a->participants().size(), before);
-  EXPECT_EQ(b2->last_ids(), (std::vector<std::string>{"u1", "u2"}));
+  EXPECT_EQ(a->of_type("participants").size(), before);
+  EXPECT_EQ(last_ids(*b2), (std::vector<std::string>{"u1", "u2"}));
 }
 
 class TwoInstancesTest : public ParticipantsTest {
@@ -193,36 +175,37 @@ TEST_F(TwoInstancesTest, ListsNameMembersOnEveryInstanceInArrivalOrder) {
   auto also_on_a = join(*room_a_, "u3");
   run_for(std::chrono::milliseconds(400));
   const std::vector<std::string> everyone{"u1", "u2", "u3"};
-  EXPECT_EQ(on_a->last_ids(), everyone);
-  EXPECT_EQ(on_b->last_ids(), everyone);
-  EXPECT_EQ(also_on_a->last_ids(), everyone);
-  for (const auto& c : {on_a, on_b, also_on_a}) EXPECT_FALSE(c->saw_type("_roster")) << "rosters stay inside";
+  EXPECT_EQ(last_ids(*on_a), everyone);
+  EXPECT_EQ(last_ids(*on_b), everyone);
+  EXPECT_EQ(last_ids(*also_on_a), everyone);
+  for (const auto& c : {on_a, on_b, also_on_a})
+    EXPECT_TRUE(c->of_type("_roster").empty()) << "rosters stay inside";
 
   // u2 on A as well: still one entry, at its earliest arrival.
   auto u2_on_a = join(*room_a_, "u2");
   run_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(on_a->last_ids(), everyone);
+  EXPECT_EQ(last_ids(*on_a), everyone);
   // u2 leaving B keeps u2 listed through A (now ordered by its arrival on A).
   room_b_->leave(on_b->connection_id());
   run_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(on_a->last_ids(), (std::vector<std::string>{"u1", "u3", "u2"}));
+  EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1", "u3", "u2"}));
   // The last socket of u3 closes on A: gone on B's list too.
   room_a_->leave(also_on_a->connection_id());
   auto watcher_on_b = join(*room_b_, "u4");
   run_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(watcher_on_b->last_ids(), (std::vector<std::string>{"u1", "u2", "u4"}));
+  EXPECT_EQ(last_ids(*watcher_on_b), (std::vector<std::string>{"u1", "u2", "u4"}));
 }
 
 TEST_F(TwoInstancesTest, AnInstanceThatFallsSilentDropsOutAfterThreeRefreshPeriods) {
   auto on_a = join(*room_a_, "u1");
   auto on_b = join(*room_b_, "u2");
   run_for(std::chrono::milliseconds(400));
-  ASSERT_EQ(on_a->last_ids(), (std::vector<std::string>{"u1", "u2"}));
+  ASSERT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1", "u2"}));
   bus_b_->connected = false;  // B crashed: no more rosters from it
   run_for(std::chrono::milliseconds(2000));
-  EXPECT_EQ(on_a->last_ids(), (std::vector<std::string>{"u1", "u2"})) << "not before three periods";
+  EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1", "u2"})) << "not before three periods";
   run_for(std::chrono::milliseconds(2500));
-  EXPECT_EQ(on_a->last_ids(), (std::vector<std::string>{"u1"}));
+  EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1"}));
 }
 
 TEST_F(TwoInstancesTest, MalformedRostersAreIgnored) {
@@ -238,8 +221,8 @@ TEST_F(TwoInstancesTest, MalformedRostersAreIgnored) {
   bus_b_->publish_event("general",
                         R"({"type":"_roster","instance":"x","members":[{"id":"u5","joinedMs":1}]})");
   run_for(std::chrono::milliseconds(400));
-  EXPECT_EQ(on_a->last_ids(), (std::vector<std::string>{"u5", "u1"}));
-  EXPECT_FALSE(on_a->saw_type("_roster"));
+  EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u5", "u1"}));
+  EXPECT_TRUE(on_a->of_type("_roster").empty());
 }
 
 }  // namespace
