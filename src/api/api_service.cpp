@@ -286,6 +286,7 @@ void ApiService::finish_login(HttpRequest& req, Respond respond, session::Sessio
     }
     if (!guest_name.empty()) deps_.sessions->bind_guest_name(guest_name, id.token_hash);
     deps_.profiles->set_connected(id.user_id(), true);  // signed in: reachable until the session ends
+    deps_.presence->signed_in(id.user_id());            // on every instance sharing Redis, too
     spdlog::get("auth")->info("request {} login user={} guest={}", req.request_id, id.user_id(),
                               id.record.is_guest);
     if (deps_.events)

@@ -21,6 +21,7 @@
 #include "switchboard/chat/room_registry.hpp"
 #include "switchboard/net/server.hpp"
 #include "switchboard/presence/presence_room.hpp"
+#include "switchboard/presence/redis_presence_bus.hpp"
 #include "switchboard/redis/redis_client.hpp"
 #include "switchboard/security/turnstile_verifier.hpp"
 #include "switchboard/session/memory_session_store.hpp"
@@ -86,6 +87,7 @@ struct App::Impl {
   std::shared_ptr<session::MemorySessionStore> memory_sessions;
   std::shared_ptr<session::SessionService> sessions;
   std::shared_ptr<presence::PresenceRoom> presence;
+  std::shared_ptr<presence::RedisPresenceBus> presence_bus;  // global presence (redis.url set)
   std::shared_ptr<chat::RoomRegistry> rooms;
   std::shared_ptr<const net::StaticFiles> static_files;
   std::unique_ptr<api::ApiService> api;
@@ -111,6 +113,8 @@ void App::Impl::build() {
       // Publications made while the subscriber was away are caught up from the shared log.
       if (up && link == redis::RedisClient::Link::kSubscriber && room_log)
         room_log->subscriber_link_restored();
+      // Presence republishes this instance's users or resyncs the others' as needed.
+      if (up && presence_bus) presence_bus->link_up(link);
     });
   }
   events = analytics::make_event_recorder(config, ioc, *http, redis.get());
@@ -133,6 +137,11 @@ void App::Impl::build() {
   build_session_store();
   presence = std::make_shared<presence::PresenceRoom>(
       ioc.get_executor(), profiles, std::chrono::seconds(config.presence.away_after_seconds));
+  if (redis) {
+    presence_bus = std::make_shared<presence::RedisPresenceBus>(
+        ioc.get_executor(), redis, instance_id, std::chrono::seconds(config.presence.heartbeat_seconds));
+    presence->set_bus(presence_bus);
+  }
 
   chat::FrameLimits limits{config.chat.max_content_code_points, config.chat.max_display_name_code_points,
                            config.chat.max_personal_message_code_points, config.chat.winks};
@@ -215,13 +224,16 @@ void App::Impl::build_session_store() {
 // signed in, and a guest needs their profile and reserved name here too.
 void App::Impl::adopt_session(const session::Identity& id) {
   const auto& record = id.record;
-  if (record.is_guest && !profiles->get(record.user_id)) {
+  if (record.is_guest) {
     const std::string lower = record.user_id.substr(std::string("guest_").size());
-    profiles->add_guest(record.user_id, record.guest_display_name, lower + "@guest.invalid",
-                        record.guest_avatar_id);
+    // The profile may exist already, made from another instance's presence: the session holds it now.
+    if (!profiles->get(record.user_id))
+      profiles->add_guest(record.user_id, record.guest_display_name, lower + "@guest.invalid",
+                          record.guest_avatar_id);
     sessions->bind_guest_name(lower, id.token_hash, &record);
   }
   profiles->set_connected(record.user_id, true);
+  presence->signed_in(record.user_id);
 }
 
 void App::Impl::restore_signed_in_users() {

@@ -185,6 +185,7 @@ std::vector<Binding> bindings(Config& c) {
       key_binding("ws.write_timeout_seconds", c.ws.write_timeout_seconds),
       key_binding("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds),
       key_binding("presence.away_after_seconds", c.presence.away_after_seconds),
+      key_binding("presence.heartbeat_seconds", c.presence.heartbeat_seconds),
       key_binding("history.backend", c.history.backend),
       key_binding("history.memory_max_messages_per_room", c.history.memory_max_messages_per_room),
       key_binding("history.sqlite_file", c.history.sqlite_file),
@@ -321,6 +322,10 @@ void validate(const Config& c) {
   require_positive("ws.write_timeout_seconds", c.ws.write_timeout_seconds);
   require_positive("ws.handshake_timeout_seconds", c.ws.handshake_timeout_seconds);
   require_positive("presence.away_after_seconds", c.presence.away_after_seconds);
+  require_positive("presence.heartbeat_seconds", c.presence.heartbeat_seconds);
+  if (c.presence.heartbeat_seconds > 15)
+    fail("presence.heartbeat_seconds",
+         "must be at most 15 (a crashed instance's users go offline within four periods, 60 s)");
   if (c.history.backend != "auto" && c.history.backend != "sqlite" && c.history.backend != "memory" &&
       c.history.backend != "redis")
     fail("history.backend",

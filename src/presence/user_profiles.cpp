@@ -29,7 +29,7 @@ std::optional<Status> parse_status(std::string_view s) {
 }
 
 Status Profile::visible_status() const {
-  if (!connected) return Status::kOffline;
+  if (!reachable()) return Status::kOffline;
   if (auto_away && (chosen_status == Status::kOnline || chosen_status == Status::kBusy)) return Status::kAway;
   return chosen_status;
 }
@@ -81,6 +81,28 @@ void UserProfiles::remove_guest(const std::string& user_id) {
   if (it == profiles_.end() || !it->second.is_guest) return;
   profiles_.erase(it);
   std::erase(order_, user_id);
+}
+
+bool UserProfiles::add_remote_guest(const std::string& user_id, const std::string& display_name,
+                                    const std::string& email, const std::string& avatar_id) {
+  std::lock_guard lock(mutex_);
+  if (profiles_.count(user_id)) return false;
+  Profile p{user_id, email, display_name, avatar_id, ""};
+  p.is_guest = true;
+  p.remote_only = true;
+  profiles_.emplace(user_id, std::move(p));
+  order_.push_back(user_id);
+  return true;
+}
+
+bool UserProfiles::remove_remote_guest(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = profiles_.find(user_id);
+  if (it == profiles_.end() || !it->second.is_guest || !it->second.remote_only || it->second.connected)
+    return false;
+  profiles_.erase(it);
+  std::erase(order_, user_id);
+  return true;
 }
 
 bool UserProfiles::name_taken_locked(const std::string& user_id, const std::string& name) const {
@@ -143,7 +165,18 @@ std::optional<Profile> UserProfiles::set_connected(const std::string& user_id, b
   const auto it = profiles_.find(user_id);
   if (it == profiles_.end()) return std::nullopt;
   it->second.connected = connected;
+  if (connected) it->second.remote_only = false;
   if (!connected) it->second.auto_away = false;
+  return it->second;
+}
+
+std::optional<Profile> UserProfiles::set_merged(const std::string& user_id, bool connected_elsewhere,
+                                                bool auto_away) {
+  std::lock_guard lock(mutex_);
+  const auto it = profiles_.find(user_id);
+  if (it == profiles_.end()) return std::nullopt;
+  it->second.connected_elsewhere = connected_elsewhere;
+  it->second.auto_away = auto_away;
   return it->second;
 }
 

@@ -52,4 +52,16 @@ std::string sender_messages(std::string_view user_id) {
   return join(join("sender:", user_id), ":messages");
 }
 
+std::string presence_instance(std::string_view instance_id) {
+  return join("presence:instance:", instance_id);
+}
+
+std::string presence_alive(std::string_view instance_id) {
+  return join("presence:alive:", instance_id);
+}
+
+std::string presence_sync_channel(std::string_view instance_id) {
+  return join("switchboard:presence:", instance_id);
+}
+
 }  // namespace switchboard::redis::keys

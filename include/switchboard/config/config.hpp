@@ -97,6 +97,9 @@ struct Config {
 
   struct Presence {
     int away_after_seconds = 600;
+    // With several instances sharing Redis: each refreshes its presence heartbeat this often (key TTL three
+    // periods), so the users of a crashed instance go offline elsewhere within four periods.
+    int heartbeat_seconds = 10;
   } presence;
 
   struct History {

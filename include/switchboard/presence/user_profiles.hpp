@@ -28,8 +28,14 @@ struct Profile {
   bool auto_away = false;                  // away was set by the idle timer, not by the user
   bool is_guest = false;
   bool is_bot = false;
-  bool connected = false;  // has a presence socket, or set a status over REST during a live session
+  bool connected = false;  // here: has a presence socket, or set a status over REST during a live session
+  // Several instances sharing Redis (the PresenceRoom keeps these): connected to another instance, and a
+  // guest known here only from another instance's presence (no session or socket here).
+  bool connected_elsewhere = false;
+  bool remote_only = false;
 
+  // Connected to this instance or another one.
+  bool reachable() const { return connected || connected_elsewhere; }
   // What other users see.
   Status visible_status() const;
 };
@@ -51,6 +57,13 @@ class UserProfiles final {
   void add_guest(const std::string& user_id, const std::string& display_name, const std::string& email,
                  const std::string& avatar_id);
   void remove_guest(const std::string& user_id);
+  // A guest signed in on another instance: creates their profile (remote_only) unless one exists. True when
+  // created.
+  bool add_remote_guest(const std::string& user_id, const std::string& display_name, const std::string& email,
+                        const std::string& avatar_id);
+  // Removes a guest created by add_remote_guest that nothing here holds (not connected here). True when
+  // removed.
+  bool remove_remote_guest(const std::string& user_id);
 
   // Whether `user_id` may take `name` as display name (not blank, not too long, nobody else's id or name).
   NameCheck check_display_name(const std::string& user_id, const std::string& name) const;
@@ -62,8 +75,11 @@ class UserProfiles final {
   std::optional<Profile> set_display_name(const std::string& user_id, const std::string& name);
   std::optional<Profile> set_status(const std::string& user_id, Status status);
   std::optional<Profile> set_personal_message(const std::string& user_id, const std::string& message);
+  // Connected here. Connecting also ends `remote_only`: a session or socket here holds the guest now.
   std::optional<Profile> set_connected(const std::string& user_id, bool connected);
   std::optional<Profile> set_auto_away(const std::string& user_id, bool away);
+  // What the other instances add (see PresenceRoom): connected elsewhere, and the merged auto-away.
+  std::optional<Profile> set_merged(const std::string& user_id, bool connected_elsewhere, bool auto_away);
 
   // Seeded humans then guests (in sign-in order), for /api/users and presence full syncs.
   std::vector<Profile> humans() const;

@@ -34,4 +34,17 @@ inline constexpr std::string_view kSenderDeletedChannel = "switchboard:sender_de
 // Pub/sub channel announcing sessions that were logged out, so every instance closes their sockets (4401).
 inline constexpr std::string_view kSessionEndedChannel = "switchboard:session_ended";
 
+// Global presence across instances (see presence::RedisPresenceBus):
+//   presence:instance:<instanceId>  hash userId -> JSON snapshot of a user connected on that instance
+//   presence:alive:<instanceId>     the instance's heartbeat, with a TTL: gone means the instance is dead
+//   presence:instances              set of instance ids that have published presence
+//   switchboard:presence            the pub/sub channel of every instance's presence changes
+//   switchboard:presence:<instanceId>  the instance's own channel: its heartbeat script's answers (live
+//                                   instances, and their state on a resync), ordered with the changes above
+std::string presence_instance(std::string_view instance_id);
+std::string presence_alive(std::string_view instance_id);
+std::string presence_sync_channel(std::string_view instance_id);
+inline constexpr std::string_view kPresenceInstances = "presence:instances";
+inline constexpr std::string_view kPresenceChannel = "switchboard:presence";
+
 }  // namespace switchboard::redis::keys

@@ -34,5 +34,16 @@ TEST(RedisKeys, RoomLogKeysAreNamedAfterTheRoom) {
   EXPECT_EQ(keys::kSenderDeletedChannel, "switchboard:sender_deleted");
 }
 
+TEST(RedisKeys, PresenceKeysAreNamedAfterTheInstance) {
+  EXPECT_EQ(keys::presence_instance("Ab3_x-9"), "presence:instance:Ab3_x-9");
+  EXPECT_EQ(keys::presence_alive("Ab3_x-9"), "presence:alive:Ab3_x-9");
+  // The Lua scripts build other instances' keys from these prefixes.
+  EXPECT_EQ(keys::presence_instance(""), "presence:instance:");
+  EXPECT_EQ(keys::presence_alive(""), "presence:alive:");
+  EXPECT_EQ(keys::kPresenceInstances, "presence:instances");
+  EXPECT_EQ(keys::kPresenceChannel, "switchboard:presence");
+  EXPECT_EQ(keys::presence_sync_channel("Ab3_x-9"), "switchboard:presence:Ab3_x-9");
+}
+
 }  // namespace
 }  // namespace switchboard::redis
