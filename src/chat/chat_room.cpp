@@ -873,10 +873,12 @@ void ChatRoom::relay(const net::SharedFrame& frame) {
 
 void ChatRoom::publish_via_bus(std::shared_ptr<Message> message, StoreDone done, const char* via) {
   ids_[message->id] = IdInfo{message->sender_id};
+  ++publishing_;
   deps_.bus->publish_message(*message, [self = shared_from_this(), message, done = std::move(done), via](
                                            std::error_code ec, RoomBus::Appended appended) mutable {
     boost::asio::dispatch(self->strand_, [self, message, done = std::move(done), via, ec,
                                           appended = std::move(appended)]() mutable {
+      --self->publishing_;
       auto retries = self->take_retries(message->id);
       if (ec) {
         self->ids_.erase(message->id);
@@ -936,7 +938,26 @@ void ChatRoom::subscribe_to_bus() {
     });
   };
   bus_subscription_ = deps_.bus->subscribe(info_.id, std::move(handlers));
-  if (!info_.is_direct) arm_roster_timer();
+  arm_roster_timer();
+}
+
+bool ChatRoom::can_deactivate() const {
+  return deps_.bus && bus_subscription_ != 0 && load_state_ == LoadState::kLoaded && members_.empty() &&
+         waiting_for_load_.empty() && retries_.empty() && publishing_ == 0 && !catching_up_ &&
+         held_back_.empty();
+}
+
+void ChatRoom::deactivate() {
+  deps_.bus->unsubscribe(bus_subscription_);
+  bus_subscription_ = 0;
+  if (catch_up_timer_) catch_up_timer_->cancel();
+  remote_rosters_.clear();
+  cache_.clear();
+  ids_.clear();
+  broadcast_seq_ = 0;
+  next_seq_ = 1;
+  load_state_ = LoadState::kIdle;  // the next join or send loads the room again, then subscribes
+  log()->debug("room {}: no local members; dropped its subscription", info_.id);
 }
 
 void ChatRoom::publish_roster(bool ask_for_rosters) {
@@ -983,6 +1004,7 @@ void ChatRoom::arm_roster_timer() {
     // Runs on the room strand (the timer was made on it).
     const auto self = weak.lock();
     if (ec || !self) return;
+    if (self->can_deactivate()) return self->deactivate();
     if (!self->member_order_.empty()) self->publish_roster(false);
     const auto cutoff =
         util::steady_ms() - 3 * std::chrono::duration_cast<std::chrono::milliseconds>(period).count();

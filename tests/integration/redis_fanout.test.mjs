@@ -97,6 +97,32 @@ describe('two instances, one room', { skip }, () => {
     await c.stop();
   });
 
+  it('drops a room\'s subscription when its last local member leaves, and resumes it without missing anything',
+     async () => {
+    const room = 'dm_user_15__user_16';
+    const channel = `room:${room}`;
+    const numsub = async () => Number((await redis.cmd('PUBSUB', 'NUMSUB', channel)).split('\n')[1]);
+    const s15 = await login(a, 'user_15');
+    const onA = await joinRoom(a, room, s15);
+    const onB = await joinRoom(b, room, await login(b, 'user_16'));
+    await waitUntil(async () => (await numsub()) === 2, { what: 'a subscription per instance' });
+    const seen = await onA.chat('before A goes quiet');
+    await onB.waitFor('chat', (m) => m.id === seen.id);
+    await onA.close();
+    await waitUntil(async () => (await numsub()) === 1, { what: 'A lets go of the room', timeoutMs: 10_000 });
+    // B keeps chatting while A holds no subscription; A must still show it afterwards.
+    const whileAway = await onB.chat('while A was away');
+    const resumed = await joinRoom(a, room, s15, { since: seen.id });
+    const frame = await resumed.waitFor('history');
+    assert.equal(frame.resumed, true);
+    assert.deepEqual(frame.messages.map((m) => m.id), [whileAway.id]);
+    await waitUntil(async () => (await numsub()) === 2, { what: 'A subscribed again' });
+    const after = await onB.chat('and after');
+    await resumed.waitFor('chat', (m) => m.id === after.id);
+    await resumed.close();
+    await onB.close();
+  });
+
   it('relays nudges, winks, typing and read receipts across instances', async () => {
     const sa = await login(a, 'user_5');
     const sb = await login(b, 'user_6');

@@ -224,7 +224,13 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   // instance not heard from for three periods has crashed or lost Redis: its members drop out.
   void publish_roster(bool ask_for_rosters);
   void on_roster(const std::string& instance, RemoteRoster roster, bool asks_for_rosters);
+  // Also checks, every period, whether the room can let go of its subscription (see deactivate()).
   void arm_roster_timer();
+  // A room with no local members and nothing in flight drops its bus subscription and its memory of the log,
+  // so that an instance holds subscriptions only for rooms with local members. The next use loads it again
+  // from the shared log (as at first use), so nothing published meanwhile is missed.
+  bool can_deactivate() const;
+  void deactivate();
   // Sends a transient frame this room broadcast to the room's members on other instances.
   void relay(const net::SharedFrame& frame);
   // broadcast() plus relay(): for transient frames (typing, receipts, bot deltas, system lines).
@@ -267,6 +273,7 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   bool participants_pending_ = false;
   std::int64_t participants_sent_ms_ = -1;  // steady clock; -1: never
   bool roster_changed_ = false;             // local members changed since the last roster went out
+  std::size_t publishing_ = 0;              // messages handed to the bus, not answered yet
   std::map<std::string, RemoteRoster> remote_rosters_;  // by instance id
   std::unique_ptr<boost::asio::steady_timer> roster_timer_;
 };

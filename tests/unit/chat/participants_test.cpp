@@ -37,14 +37,19 @@ class LoopbackBus final : public RoomBus {
   void publish_event(const std::string& room_id, std::string frame) override;
   void fetch(const std::string&, std::uint64_t, std::size_t, FetchDone done) override { done({}, {}); }
   SubscriptionId subscribe(const std::string&, Handlers handlers) override {
+    ++subscribed;
     handlers_ = std::move(handlers);
     if (handlers_.on_live) handlers_.on_live();
     return 1;
   }
-  void unsubscribe(SubscriptionId) override { handlers_ = {}; }
+  void unsubscribe(SubscriptionId) override {
+    --subscribed;
+    handlers_ = {};
+  }
   const std::string& instance_id() const override { return instance_; }
 
   Handlers handlers_;
+  int subscribed = 0;
   bool connected = true;  // false: neither publishes nor hears (an instance that died)
 
  private:
@@ -206,6 +211,24 @@ TEST_F(TwoInstancesTest, AnInstanceThatFallsSilentDropsOutAfterThreeRefreshPerio
   EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1", "u2"})) << "not before three periods";
   run_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(last_ids(*on_a), (std::vector<std::string>{"u1"}));
+}
+
+TEST_F(TwoInstancesTest, ARoomWithoutLocalMembersLetsGoOfItsSubscriptionAndComesBack) {
+  auto on_a = join(*room_a_, "u1");
+  auto on_b = join(*room_b_, "u2");
+  run_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(bus_a_->subscribed, 1);
+  room_a_->leave(on_a->connection_id());
+  run_for(std::chrono::milliseconds(1500));  // one roster period (1 s here) later
+  EXPECT_EQ(bus_a_->subscribed, 0) << "no local members: no subscription";
+  EXPECT_EQ(bus_b_->subscribed, 1);
+  EXPECT_EQ(last_ids(*on_b), (std::vector<std::string>{"u2"}));
+  // Back on A: loaded and subscribed again, and the lists name B's member again.
+  auto again = join(*room_a_, "u3");
+  run_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(bus_a_->subscribed, 1);
+  EXPECT_EQ(last_ids(*again), (std::vector<std::string>{"u2", "u3"}));
+  EXPECT_EQ(last_ids(*on_b), (std::vector<std::string>{"u2", "u3"}));
 }
 
 TEST_F(TwoInstancesTest, MalformedRostersAreIgnored) {
