@@ -248,6 +248,9 @@ config::Config make_config(const Args& a, const std::string& backend, const std:
   c.chat.min_chat_interval_ms = 0;
   c.chat.rate_limit_messages = 1 << 30;
   c.chat.rate_limit_window_seconds = 1;
+  // Participants lists go out during the joins, before counting starts, not as a late coalesced list inside the
+  // measured run.
+  c.chat.participants_interval_ms = 0;
   return c;
 }
 
