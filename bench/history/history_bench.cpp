@@ -86,6 +86,10 @@ Args parse_args(int argc, char** argv) {
     if (v.empty() || *end != '\0') usage(name + " expects a non-negative integer, got '" + v + "'");
     return static_cast<std::size_t>(n);
   };
+  const std::map<std::string, std::size_t Args::*> counts = {
+      {"--messages", &Args::messages}, {"--rooms", &Args::rooms},     {"--senders", &Args::senders},
+      {"--window", &Args::window},     {"--members", &Args::members}, {"--payload", &Args::payload},
+      {"--threads", &Args::threads},   {"--repeat", &Args::repeat},   {"--max-batch", &Args::max_batch}};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--mode" && i + 1 < argc) {
@@ -94,24 +98,8 @@ Args parse_args(int argc, char** argv) {
       a.backend = argv[++i];
     } else if (arg == "--data-dir" && i + 1 < argc) {
       a.data_dir = argv[++i];
-    } else if (arg == "--messages") {
-      a.messages = number(i, arg);
-    } else if (arg == "--rooms") {
-      a.rooms = number(i, arg);
-    } else if (arg == "--senders") {
-      a.senders = number(i, arg);
-    } else if (arg == "--window") {
-      a.window = number(i, arg);
-    } else if (arg == "--members") {
-      a.members = number(i, arg);
-    } else if (arg == "--payload") {
-      a.payload = number(i, arg);
-    } else if (arg == "--threads") {
-      a.threads = number(i, arg);
-    } else if (arg == "--repeat") {
-      a.repeat = number(i, arg);
-    } else if (arg == "--max-batch") {
-      a.max_batch = number(i, arg);
+    } else if (const auto field = counts.find(arg); field != counts.end()) {
+      a.*(field->second) = number(i, arg);
     } else if (arg == "--help" || arg == "-h") {
       usage("chat throughput, SQLite history store versus memory");
     } else {
@@ -248,8 +236,8 @@ config::Config make_config(const Args& a, const std::string& backend, const std:
   c.chat.min_chat_interval_ms = 0;
   c.chat.rate_limit_messages = 1 << 30;
   c.chat.rate_limit_window_seconds = 1;
-  // Participants lists go out during the joins, before counting starts, not as a late coalesced list inside the
-  // measured run.
+  // Participants lists go out during the joins, before counting starts, not as a late coalesced list inside
+  // the measured run.
   c.chat.participants_interval_ms = 0;
   return c;
 }

@@ -87,6 +87,14 @@ struct Fixture {
     o.write_timeout = 5000ms;
     return o;
   }
+  // Room for 100 events, written only when a flush or stop asks (the interval never comes in a test).
+  static EventRecorderOptions make_patient_options() {
+    auto o = make_options();
+    o.flush_interval = 60s;
+    o.batch_max = 100;
+    o.queue_size = 100;
+    return o;
+  }
   ScriptedSink* sink;
   std::unique_ptr<EventRecorder> recorder;
 };
@@ -148,10 +156,7 @@ TEST(EventRecorder, SinkFailuresCountAsDropped) {
 }
 
 TEST(EventRecorder, FlushWritesWithoutWaitingForTheInterval) {
-  auto options = Fixture::make_options();
-  options.flush_interval = 60s;
-  options.batch_max = 100;
-  options.queue_size = 100;
+  const auto options = Fixture::make_patient_options();
   Fixture f(options);
   f.recorder->start();
   f.recorder->record(events::ws_open("user_1", "room", "group", "general"));
@@ -164,10 +169,7 @@ TEST(EventRecorder, FlushWritesWithoutWaitingForTheInterval) {
 }
 
 TEST(EventRecorder, StopWritesWhatIsQueuedAndCountsWhatCannotBe) {
-  auto options = Fixture::make_options();
-  options.flush_interval = 60s;
-  options.batch_max = 100;
-  options.queue_size = 100;
+  const auto options = Fixture::make_patient_options();
   {
     Fixture f(options);
     f.recorder->start();
