@@ -5,6 +5,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <utility>
 
 #include "switchboard/util/clock.hpp"
 
@@ -41,6 +42,7 @@ WebSocketSession<Stream>::~WebSocketSession() {
 
 template <class Stream>
 void WebSocketSession<Stream>::run(http::request<http::string_body> request) {
+  output().set_owner(this->weak_from_this());
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(config_.ws.handshake_timeout_seconds);
@@ -103,54 +105,52 @@ void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void WebSocketSession<Stream>::send(SharedFrame frame) {
-  boost::asio::dispatch(ws_.get_executor(),
-                        [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
-                          if (self->closing_ || !self->open_) return;
-                          if (self->queue_.size() + 1 > self->config_.ws.max_queued_messages ||
-                              self->queued_bytes_ + frame->size() > self->config_.ws.max_queued_bytes) {
-                            // A client that does not read must not grow our memory: drop what it has not
-                            // taken and close it.
-                            log()->warn("conn {} closed: send queue over its cap ({} messages, {} bytes)",
-                                        self->id_, self->queue_.size(), self->queued_bytes_);
-                            if (const auto& m = self->registry_->metrics) {
-                              // The new frame and every queued one but the write in flight are lost.
-                              m->ws_queue_drops.inc(1 + self->queue_.size() - (self->writing_ ? 1 : 0));
-                              m->slow_consumer_closes.inc();
-                            }
-                            if (self->writing_) {
-                              while (self->queue_.size() > 1) {
-                                self->queued_bytes_ -= self->queue_.back()->size();
-                                self->queue_.pop_back();
-                              }
-                            }
-                            return self->start_close(websocket::close_code::policy_error,
-                                                     "Too slow: messages were not read in time");
-                          }
-                          self->queued_bytes_ += frame->size();
-                          self->queue_.push_back(std::move(frame));
-                          if (!self->writing_) self->do_write();
-                        });
-}
-
-// Writes the front of the queue; only one write is ever in flight.
-template <class Stream>
-void WebSocketSession<Stream>::do_write() {
-  writing_ = true;
-  write_started_ms_ = util::steady_ms();
-  ws_.text(true);
-  ws_.async_write(boost::asio::buffer(*queue_.front()),
-                  beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
+  {
+    std::lock_guard lock(inbox_mutex_);
+    if (inbox_.size() >= config_.ws.max_queued_messages) {
+      ++inbox_refused_;  // drain_inbox() closes the connection as a slow consumer
+    } else {
+      inbox_.push_back(std::move(frame));
+    }
+    if (drain_posted_) return;
+    drain_posted_ = true;
+  }
+  boost::asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->drain_inbox(); });
 }
 
 template <class Stream>
-void WebSocketSession<Stream>::on_write(beast::error_code ec, std::size_t) {
-  writing_ = false;
-  write_started_ms_ = 0;
-  if (ec) return abort();
-  queued_bytes_ -= queue_.front()->size();
-  queue_.pop_front();
-  if (!queue_.empty()) return do_write();
-  if (closing_ && close_started_ms_ == 0) do_close();
+void WebSocketSession<Stream>::drain_inbox() {
+  std::vector<SharedFrame> frames;
+  std::size_t refused = 0;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    frames.swap(inbox_);
+    refused = std::exchange(inbox_refused_, 0);
+    drain_posted_ = false;
+  }
+  if (closing_ || !open_) return;
+  auto& out = output();
+  std::size_t queued = 0;
+  for (; queued < frames.size() && refused == 0; ++queued) {
+    const auto& frame = frames[queued];
+    if (out.queued_frames() + 1 > config_.ws.max_queued_messages ||
+        out.queued_bytes() + frame->size() > config_.ws.max_queued_bytes)
+      break;
+    out.queue_text(frame);
+  }
+  if (queued < frames.size() || refused > 0) {
+    // A client that does not read must not grow our memory: drop what it has not taken and close it.
+    log()->warn("conn {} closed: send queue over its cap ({} messages, {} bytes)", id_, out.queued_frames(),
+                out.queued_bytes());
+    // Lost: every queued frame not yet in flight, what did not fit, and what send() refused.
+    const std::size_t dropped = out.discard_unsent() + (frames.size() - queued) + refused;
+    if (const auto& m = registry_->metrics) {
+      m->ws_queue_drops.inc(dropped);
+      m->slow_consumer_closes.inc();
+    }
+    return start_close(websocket::close_code::policy_error, "Too slow: messages were not read in time");
+  }
+  out.flush_now();
 }
 
 template <class Stream>
@@ -167,9 +167,7 @@ void WebSocketSession<Stream>::start_close(std::uint16_t code, std::string reaso
   closing_ = true;
   close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
   if (!open_) return;
-  if (!writing_) return do_close();
-  // The close frame follows what is queued (on_write calls do_close); the watchdog bounds the wait.
-  arm_watchdog();
+  do_close();  // the close frame queues behind the frames already queued
 }
 
 // Sends the close frame; the pending read completes with `closed` once the peer answers.
@@ -199,8 +197,7 @@ void WebSocketSession<Stream>::finish() {
   finished_ = true;
   closing_ = true;
   watchdog_.cancel();
-  queue_.clear();
-  queued_bytes_ = 0;
+  output().discard_unsent();
   registry_->remove(id_);
   if (!open_) return;
   // Ours when the server closed first, else the client's; none at all means the TCP connection just ended.
@@ -217,9 +214,8 @@ template <class Stream>
 void WebSocketSession<Stream>::arm_watchdog() {
   if (finished_) return;
   std::int64_t deadline = last_read_ms_ + config_.chat.heartbeat_timeout_seconds * 1000LL;
-  if (write_started_ms_)
-    deadline =
-        std::min<std::int64_t>(deadline, write_started_ms_ + config_.ws.write_timeout_seconds * 1000LL);
+  if (const auto started = output().write_started_ms())
+    deadline = std::min<std::int64_t>(deadline, started + config_.ws.write_timeout_seconds * 1000LL);
   if (closing_) {
     const std::int64_t close_from = close_started_ms_ ? close_started_ms_ : util::steady_ms();
     deadline = std::min<std::int64_t>(deadline, close_from + kCloseGraceMs);
@@ -235,14 +231,13 @@ template <class Stream>
 void WebSocketSession<Stream>::on_watchdog() {
   if (finished_) return;
   const auto now = util::steady_ms();
+  const auto write_started = output().write_started_ms();
   if (closing_) {
-    const std::int64_t close_from = close_started_ms_ ? close_started_ms_ : now;
-    if (close_started_ms_ == 0 && !writing_) return do_close();
-    if (now - close_from >= kCloseGraceMs || (writing_ && now - write_started_ms_ >= kCloseGraceMs))
-      return abort();
+    if (close_started_ms_ == 0) return do_close();
+    if (now - close_started_ms_ >= kCloseGraceMs) return abort();
     return arm_watchdog();
   }
-  if (write_started_ms_ && now - write_started_ms_ >= config_.ws.write_timeout_seconds * 1000LL) {
+  if (write_started && now - write_started >= config_.ws.write_timeout_seconds * 1000LL) {
     log()->warn("conn {} closed: a write did not complete in {} s", id_, config_.ws.write_timeout_seconds);
     return abort();
   }
