@@ -582,22 +582,32 @@ asio::awaitable<void> idle(Run& r, json& out) {
   }
   const auto rss_base = proc_rss_kb(r.server_pid);
   const auto sock_base = sockstat();
+  // Ping every open socket every 30 s, as a client would, from the first connection on: a ramp longer than
+  // the server's 90 s heartbeat timeout must not lose its first sockets.
+  bool holding = true;
+  bool pinger_done = false;
+  asio::co_spawn(
+      r.ioc,
+      [&]() -> asio::awaitable<void> {
+        auto next_ping = Clock::now() + 30s;
+        while (holding) {
+          co_await wait_for(r, 100ms);
+          if (Clock::now() < next_ping) continue;
+          next_ping += 30s;
+          for (auto& m : members)
+            if (m.open)
+              m.ws->async_write(asio::buffer(std::string_view(R"({"type":"ping"})")), [](auto, auto) {});
+        }
+      },
+      [&](std::exception_ptr) { pinger_done = true; });
   Ramp ramp;
   co_await ramp_connect(r, members, targets, ramp);
   const double settle_s = co_await settle(r, 1000ms, 300s);
-  // Hold the connections (pinging each every 30 s, as a client would) and check that none drops.
+  // Hold the connections and check that none drops.
   const auto hold = std::chrono::seconds(r.opt.num("duration", 10));
-  const auto hold_end = Clock::now() + hold;
-  auto next_ping = Clock::now() + 30s;
-  while (Clock::now() < hold_end) {
-    co_await wait_for(r, 100ms);
-    if (Clock::now() >= next_ping) {
-      next_ping += 30s;
-      for (auto& m : members)
-        if (m.open)
-          m.ws->async_write(asio::buffer(std::string_view(R"({"type":"ping"})")), [](auto, auto) {});
-    }
-  }
+  co_await wait_for(r, std::chrono::duration_cast<std::chrono::milliseconds>(hold));
+  holding = false;
+  while (!pinger_done) co_await wait_for(r, 10ms);
   const auto rss = proc_rss_kb(r.server_pid);
   const auto sock = sockstat();
   std::size_t open = 0;

@@ -97,9 +97,8 @@ void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   } else {
     handler_->on_binary();
   }
-  buffer_.consume(buffer_.size());
-  // A large message leaves a large buffer behind; give it back so idle sockets stay small.
-  if (buffer_.capacity() > 16 * 1024) buffer_ = beast::flat_buffer();
+  // Give the buffer back: clients send rarely, and an idle socket should hold no read buffer of its own.
+  buffer_ = beast::flat_buffer();
   do_read();
 }
 
