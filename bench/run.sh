@@ -5,7 +5,8 @@
 #
 #   bench/run.sh [BUILD_DIR]            (default build/release if it exists, else build/ci)
 # Sizes (environment): FANOUT_MEMBERS=1000 FANOUT_RATE=100 FANOUT_SENDERS=10 LAT_ROOMS=100 LAT_MEMBERS=100
-#   LAT_RATE=1000 IDLE_USERS=2000 IDLE_ROOMS=20 CHURN_RATE=0 LOGIN_USERS=3000 DURATION=10
+#   LAT_RATE=1000 IDLE_USERS=2000 IDLE_ROOMS=20 IDLE_PRESENCE=1 CHURN_RATE=0 LOGIN_USERS=3000 DURATION=10
+#   FANOUT_RATE and LAT_RATE may list several rates ("50 100 200"): one run each, a sweep.
 #   SCENARIOS="fanout baseline latency idle churn login"  OUT=bench/results/<date>.jsonl  NO_BUILD=1 to skip building
 #   REDIS_URL=redis://... adds a login run with the Redis session store. SERVER_ARGS="--set k=v ..." for the server.
 #   Scenario "history" (not in the default list; issue 8): the same chat load against the durable SQLite history
@@ -67,18 +68,26 @@ gen() {  # loadgen arguments...; prints the command and appends its JSON line to
   "${cmd[@]}" | tee -a "$OUT"
 }
 
-FANOUT=(--scenario fanout --rooms 1 --members "${FANOUT_MEMBERS:-1000}" --senders "${FANOUT_SENDERS:-10}"
-        --rate "${FANOUT_RATE:-100}" --duration "$DURATION")
+fanout() {  # $1 = rate
+  echo --scenario fanout --rooms 1 --members "${FANOUT_MEMBERS:-1000}" --senders "${FANOUT_SENDERS:-10}" \
+    --rate "$1" --duration "$DURATION"
+}
 for s in $SCENARIOS; do
   case $s in
-    fanout) start_server switchboard; gen "${FANOUT[@]}" --label switchboard; stop_server ;;
-    baseline) start_server node; gen "${FANOUT[@]}" --label node-ws-baseline; stop_server ;;
-    latency) start_server switchboard
-      gen --scenario fanout --rooms "${LAT_ROOMS:-100}" --members "${LAT_MEMBERS:-100}" --senders 1 \
-        --rate "${LAT_RATE:-1000}" --duration "$DURATION" --label latency; stop_server ;;
+    fanout) for rate in ${FANOUT_RATE:-100}; do
+        start_server switchboard; gen $(fanout "$rate") --label switchboard; stop_server
+      done ;;
+    baseline) for rate in ${FANOUT_RATE:-100}; do
+        start_server node; gen $(fanout "$rate") --label node-ws-baseline; stop_server
+      done ;;
+    latency) for rate in ${LAT_RATE:-1000}; do
+        start_server switchboard
+        gen --scenario fanout --rooms "${LAT_ROOMS:-100}" --members "${LAT_MEMBERS:-100}" --senders 1 \
+          --rate "$rate" --duration "$DURATION" --label latency; stop_server
+      done ;;
     idle) start_server switchboard
-      gen --scenario idle --users "${IDLE_USERS:-2000}" --rooms "${IDLE_ROOMS:-20}" --duration "$DURATION" \
-        --label idle; stop_server ;;
+      gen --scenario idle --users "${IDLE_USERS:-2000}" --rooms "${IDLE_ROOMS:-20}" \
+        --presence "${IDLE_PRESENCE:-1}" --duration "$DURATION" --label idle; stop_server ;;
     churn) start_server switchboard
       gen --scenario churn --members 20 --rate 50 --users 200 --churn-rate "${CHURN_RATE:-0}" \
         --duration "$DURATION" --label churn; stop_server ;;
@@ -102,12 +111,15 @@ done
 # The side-by-side fan-out ratio, from this run's lines.
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
-  const f = (l) => lines.filter((x) => x.scenario === "fanout" && x.label === l).pop();
-  const sb = f("switchboard"), nd = f("node-ws-baseline");
+  const f = (l, rate) =>
+    lines.filter((x) => x.scenario === "fanout" && x.label === l && (rate === undefined || x.params.rate === rate)).pop();
   const k = "deliveries_per_server_cpu_s";
-  if (sb && nd) {
-    console.log(JSON.stringify({ratio: "switchboard/node-ws-baseline", [k]: sb.results[k] / nd.results[k],
-      switchboard: sb.results[k], baseline: nd.results[k]}));
+  for (const rate of new Set(lines.filter((x) => x.label === "switchboard").map((x) => x.params.rate))) {
+    const sb = f("switchboard", rate), nd = f("node-ws-baseline", rate);
+    if (sb && nd) {
+      console.log(JSON.stringify({ratio: "switchboard/node-ws-baseline", rate, [k]: sb.results[k] / nd.results[k],
+        switchboard: sb.results[k], baseline: nd.results[k]}));
+    }
   }
   const sq = f("history-sqlite"), mem = f("history-memory");
   if (sq && mem) {
