@@ -83,7 +83,7 @@ for s in $SCENARIOS; do
     latency) for rate in ${LAT_RATE:-1000}; do
         start_server switchboard
         gen --scenario fanout --rooms "${LAT_ROOMS:-100}" --members "${LAT_MEMBERS:-100}" --senders 1 \
-          --rate "$rate" --duration "$DURATION" --label latency; stop_server
+          --rate "$rate" --duration "$DURATION" --label "latency${HISTORY_BACKEND:+-$HISTORY_BACKEND}"; stop_server
       done ;;
     idle) start_server switchboard
       gen --scenario idle --users "${IDLE_USERS:-2000}" --rooms "${IDLE_ROOMS:-20}" \
