@@ -152,6 +152,47 @@ TEST_F(FrameOutputStreamTest, FramesQueuedDuringWritesArriveWholeAndInOrderAroun
   EXPECT_EQ(mismatch, "");
 }
 
+// Bad input next to the good of the first test: a peer that pings without ever reading. Its pongs queue
+// behind stalled frames until Beast's control output passes kMaxControlBacklog; then the pong write fails and
+// the server's read ends, instead of the queue growing.
+TEST_F(FrameOutputStreamTest, APeerThatPingsWithoutReadingIsCutOff) {
+  for (int i = 0; i < 200; ++i) output().write_text(make_frame(std::string(200000, 'x')));  // 40 MB, unread
+  ioc_.poll();
+
+  beast::error_code server_read_ec;
+  bool server_read_done = false;
+  beast::flat_buffer server_buffer;
+  server_->async_read(server_buffer, [&](beast::error_code ec, std::size_t) {
+    server_read_ec = ec;
+    server_read_done = true;
+  });
+
+  std::size_t pings = 0;
+  bool client_failed = false;
+  const std::string payload(125, 'p');  // the largest a control frame may carry
+  std::function<void()> ping_next = [&] {
+    if (server_read_done || pings >= 5000) return;
+    ++pings;
+    client_.async_ping(websocket::ping_data(payload.c_str()), [&](beast::error_code ec) {
+      if (ec) {
+        client_failed = true;
+        return;
+      }
+      ping_next();
+    });
+  };
+  ping_next();
+  run_until([&] { return server_read_done || client_failed; });
+
+  ASSERT_TRUE(server_read_done) << "after " << pings << " pings";
+  EXPECT_EQ(server_read_ec, boost::asio::error::no_buffer_space) << server_read_ec.message();
+  // 64 KiB of 127-byte pongs: the cap holds at about 516 of them (plus the pings already in flight when the
+  // read ended, and pongs that left in an early write), not at the flood's length of 5000.
+  const std::size_t pong_bytes = 2 + payload.size();
+  EXPECT_LE(pings, 2 * FrameOutputStream<beast::tcp_stream>::kMaxControlBacklog / pong_bytes);
+  EXPECT_GE(pings, FrameOutputStream<beast::tcp_stream>::kMaxControlBacklog / pong_bytes);
+}
+
 TEST_F(FrameOutputStreamTest, CountsQueuedFramesAndDiscardsWhatIsNotInFlight) {
   for (std::size_t i = 0; i < 10; ++i) output().write_text(make_frame(std::string(100, 'x')));
   EXPECT_EQ(output().queued_frames(), 10u);
