@@ -1,5 +1,7 @@
 #include "switchboard/ai/prompt_builder.hpp"
 
+#include "switchboard/util/utf8.hpp"
+
 namespace switchboard::ai {
 namespace {
 
@@ -8,10 +10,7 @@ constexpr std::size_t kMaxTurnBytes = 4000;
 
 std::string clip(const std::string& s) {
   if (s.size() <= kMaxTurnBytes) return s;
-  std::size_t cut = kMaxTurnBytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
-    --cut;  // not inside a UTF-8 sequence
-  return s.substr(0, cut) + "...";
+  return util::utf8_truncate_bytes(s, kMaxTurnBytes) + "...";
 }
 
 std::string speaker(const chat::Message& m) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/json_text.hpp"
 #include "switchboard/util/utf8.hpp"
 
 namespace switchboard::ai {
@@ -45,7 +46,7 @@ http_client::Request WorkersAiProvider::build_request(const LlmRequest& request)
   r.headers.push_back({"Authorization", "Bearer " + s.api_key});
   r.headers.push_back({"Content-Type", "application/json"});
   r.headers.push_back({"Accept", request.stream ? "text/event-stream" : "application/json"});
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.body = util::json_text(body);
   r.total_timeout = s.timeout;
   return r;
 }

@@ -2,15 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/utf8.hpp"
+
 namespace switchboard::analytics {
 namespace {
 
 void cut_utf8(std::string& s, std::size_t max_bytes) {
-  if (s.size() <= max_bytes) return;
-  std::size_t end = max_bytes;
-  // Step back over continuation bytes so no character is split.
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  s.resize(end);
+  if (s.size() > max_bytes) s = util::utf8_truncate_bytes(s, max_bytes);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/json_text.hpp"
+
 namespace switchboard::analytics {
 namespace {
 
@@ -80,7 +82,7 @@ void FileEventSink::write(std::vector<Event> batch, Done done) {
   // line alone is larger). Lines go out in one write per file.
   std::string lines;
   for (const auto& e : batch) {
-    std::string line = to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string line = util::json_text(to_json(e));
     line += '\n';
     if (size_ + lines.size() > 0 && size_ + lines.size() + line.size() > options_.max_bytes) {
       if (!append(lines)) return done(false);

@@ -8,6 +8,7 @@
 
 #include "switchboard/http_client/http_client.hpp"
 #include "switchboard/redis/reconnect_backoff.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::analytics {
 namespace {
@@ -78,7 +79,7 @@ HttpEventSink::HttpEventSink(boost::asio::io_context& io, http::HttpClient& clie
 std::string HttpEventSink::body(const std::vector<Event>& batch) {
   nlohmann::json array = nlohmann::json::array();
   for (const auto& e : batch) array.push_back(to_json(e));
-  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return util::json_text(array);
 }
 
 void HttpEventSink::write(std::vector<Event> batch, Done done) {

@@ -3,12 +3,14 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/json_text.hpp"
+
 namespace switchboard::analytics {
 
 void StdoutEventSink::write(std::vector<Event> batch, Done done) {
   std::string lines;
   for (const auto& e : batch) {
-    lines += to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    lines += util::json_text(to_json(e));
     lines += '\n';
   }
   const bool ok =

@@ -9,6 +9,7 @@
 #include "switchboard/api/presence_socket.hpp"
 #include "switchboard/api/room_socket.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
 
@@ -212,9 +213,9 @@ void ApiService::login(HttpRequest& req, Respond respond) {
       return respond(failure(req, ErrorCode::kValidationFailed, "\"userId\" must be a string."));
     const auto* account = deps_.directory.find_human(v.get<std::string>());
     if (!account)
-      return respond(failure(
-          req, ErrorCode::kNotFound,
-          "There is no account '" + v.get<std::string>().substr(0, 64) + "'; GET /api/users lists them."));
+      return respond(failure(req, ErrorCode::kNotFound,
+                             "There is no account '" + util::utf8_excerpt(v.get<std::string>(), 64) +
+                                 "'; GET /api/users lists them."));
     session::SessionRecord record;
     record.user_id = account->id;
     return check_turnstile(req, respond, std::move(token), [this, req, respond, record]() mutable {
@@ -443,7 +444,7 @@ void ApiService::post_message(HttpRequest& req, Respond respond) {
     if (!body) return respond(bad_json(req));
     json frame = *body;
     frame["type"] = "chat";
-    auto decoded = chat::decode_room_frame(frame.dump(), deps_.limits);
+    auto decoded = chat::decode_room_frame(util::json_text(frame), deps_.limits);
     // Over-long content is a validation error (400); 413 is for a body over server.body_limit_bytes (PROTOCOL
     // §1).
     if (const auto* err = std::get_if<chat::FrameError>(&decoded))

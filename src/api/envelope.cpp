@@ -1,6 +1,7 @@
 #include "switchboard/api/envelope.hpp"
 
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::api {
 namespace {
@@ -79,17 +80,18 @@ int http_status(ErrorCode code) {
 HttpResponse success(const HttpRequest& req, nlohmann::json data, int status) {
   HttpResponse res;
   res.status = status;
-  res.body = nlohmann::json{{"success", true}, {"data", std::move(data)}, {"meta", meta(req)}}.dump();
+  res.body =
+      util::json_text(nlohmann::json{{"success", true}, {"data", std::move(data)}, {"meta", meta(req)}});
   return res;
 }
 
 HttpResponse failure(const HttpRequest& req, ErrorCode code, std::string message) {
   HttpResponse res;
   res.status = http_status(code);
-  res.body = nlohmann::json{{"success", false},
-                            {"error", {{"code", to_string(code)}, {"message", std::move(message)}}},
-                            {"meta", meta(req)}}
-                 .dump();
+  res.body =
+      util::json_text(nlohmann::json{{"success", false},
+                                     {"error", {{"code", to_string(code)}, {"message", std::move(message)}}},
+                                     {"meta", meta(req)}});
   if (code == ErrorCode::kUpgradeRequired) {
     res.set_header("Upgrade", "websocket");
     res.set_header("Connection", "Upgrade");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/app/app.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::app {
 namespace {
@@ -21,7 +22,7 @@ class JsonFormatter final : public spdlog::formatter {
                                                  spdlog::level::to_string_view(msg.level).size())},
                            {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
                            {"msg", std::string(msg.payload.data(), msg.payload.size())}};
-    const auto text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const auto text = util::json_text(line);
     dest.append(text.data(), text.data() + text.size());
     dest.push_back('\n');
   }

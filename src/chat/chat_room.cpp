@@ -10,6 +10,7 @@
 #include "switchboard/analytics/events.hpp"
 #include "switchboard/store/store_error.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
 
@@ -212,7 +213,7 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
   if (!request.since) {
     const auto recent = tail(on_join);
     const std::string frame =
-        recent.empty() ? std::string() : history_frame(info_.id, recent, std::nullopt).dump();
+        recent.empty() ? std::string() : util::json_text(history_frame(info_.id, recent, std::nullopt));
     return finish_join(conn, request.user_id, frame);
   }
 
@@ -222,7 +223,7 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
   if (in_cache != cache_.end()) {
     std::vector<const Message*> after;
     for (auto it = std::next(in_cache); it != cache_.end(); ++it) after.push_back(&*it);
-    return finish_join(conn, request.user_id, history_frame(info_.id, after, true).dump());
+    return finish_join(conn, request.user_id, util::json_text(history_frame(info_.id, after, true)));
   }
   // Older than the cache (or unknown): ask the store, then top up with what was committed since it answered.
   deps_.store->after(info_.id, since, kMaxResumeMessages + 1,
@@ -232,7 +233,7 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
                            self->strand_, [self, conn, user_id, tail, on_join, ec, page = std::move(page)] {
                              std::string frame;
                              if (ec || !page.anchor_found || page.messages.size() > kMaxResumeMessages) {
-                               frame = history_frame(self->info_.id, tail(on_join), false).dump();
+                               frame = util::json_text(history_frame(self->info_.id, tail(on_join), false));
                              } else {
                                std::vector<const Message*> after;
                                std::uint64_t last = 0;
@@ -245,7 +246,7 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
                                }
                                for (const auto& m : self->cache_)
                                  if (m.seq > last) after.push_back(&m);
-                               frame = history_frame(self->info_.id, after, true).dump();
+                               frame = util::json_text(history_frame(self->info_.id, after, true));
                              }
                              self->finish_join(conn, user_id, frame);
                            });
@@ -255,7 +256,8 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
 void ChatRoom::finish_join(const std::shared_ptr<net::ClientConnection>& conn, const std::string& user_id,
                            const std::string& history) {
   const auto id = conn->connection_id();
-  if (!info_.is_direct) conn->send(net::make_frame(system_frame(info_.id, "Connected to ChatRoom").dump()));
+  if (!info_.is_direct)
+    conn->send(net::make_frame(util::json_text(system_frame(info_.id, "Connected to ChatRoom"))));
   if (!history.empty()) conn->send(net::make_frame(history));
 
   members_[id] = Member{conn, user_id};
@@ -275,7 +277,7 @@ void ChatRoom::finish_join(const std::shared_ptr<net::ClientConnection>& conn, c
     announce_participants();
   } else {
     // Another tab of someone already here: only that socket needs the lines; the list did not change.
-    conn->send(net::make_frame(system_frame(info_.id, joined).dump()));
+    conn->send(net::make_frame(util::json_text(system_frame(info_.id, joined))));
     conn->send(participants_frame());
   }
 }
@@ -343,7 +345,7 @@ void ChatRoom::send_error(std::uint64_t connection_id, const FrameError& error) 
 }
 
 void ChatRoom::broadcast_system_line(const std::string& text) {
-  broadcast_event(net::make_frame(system_frame(info_.id, text).dump()));
+  broadcast_event(net::make_frame(util::json_text(system_frame(info_.id, text))));
 }
 
 void ChatRoom::announce_participants() {
@@ -413,7 +415,8 @@ net::SharedFrame ChatRoom::participants_frame() const {
     const std::string& name = p ? p->display_name : e.remote_name ? *e.remote_name : *e.user_id;
     list.push_back({{"id", *e.user_id}, {"displayName", name}, {"status", presence::to_string(status)}});
   }
-  return net::make_frame(json{{"type", "participants"}, {"roomId", info_.id}, {"participants", list}}.dump());
+  return net::make_frame(
+      util::json_text(json{{"type", "participants"}, {"roomId", info_.id}, {"participants", list}}));
 }
 
 void ChatRoom::set_typing(const std::string& user_id, bool is_typing, std::uint64_t except_connection) {
@@ -426,23 +429,20 @@ void ChatRoom::set_typing(const std::string& user_id, bool is_typing, std::uint6
       // Runs on the room strand (the timer was made on it). Cancelled when a newer true, a false or a chat
       // came.
       if (ec) return;
-      self->broadcast_event(net::make_frame(json{
-                                {"type", "typing"},
-                                {"roomId", self->info_.id},
-                                {"senderId", user_id},
-                                {"displayName", self->display_name_of(user_id)},
-                                {"isTyping",
-                                 false}}.dump()),
-                            0, user_id);
+      self->broadcast_event(
+          net::make_frame(util::json_text(json{{"type", "typing"},
+                                               {"roomId", self->info_.id},
+                                               {"senderId", user_id},
+                                               {"displayName", self->display_name_of(user_id)},
+                                               {"isTyping", false}})),
+          0, user_id);
     });
   }
-  broadcast_event(net::make_frame(json{
-                      {"type", "typing"},
-                      {"roomId", info_.id},
-                      {"senderId", user_id},
-                      {"displayName", display_name_of(user_id)},
-                      {"isTyping",
-                       is_typing}}.dump()),
+  broadcast_event(net::make_frame(util::json_text(json{{"type", "typing"},
+                                                       {"roomId", info_.id},
+                                                       {"senderId", user_id},
+                                                       {"displayName", display_name_of(user_id)},
+                                                       {"isTyping", is_typing}})),
                   except_connection, user_id);
 }
 
@@ -556,7 +556,7 @@ void ChatRoom::finish_stored(Stored stored) {
   // Only a stored message is echoed: once the sender sees it, it is in the store.
   remember(m);
   json frame = to_json(m);
-  broadcast(net::make_frame(frame.dump()));
+  broadcast(net::make_frame(util::json_text(frame)));
   broadcast_seq_ = m.seq;
   record_stored(m, stored.via);
   if (info_.is_direct && m.type != "system" && deps_.hooks.dm_notification)
@@ -732,13 +732,12 @@ void ChatRoom::handle_frame(std::uint64_t connection_id, RoomFrame& frame) {
       return;  // ignored silently
     it->status = ack->status;
     deps_.store->update_status(info_.id, it->id, it->status);
-    broadcast_event(net::make_frame(json{
-        {"type", "delivery_status"},
-        {"roomId", info_.id},
-        {"ackId", it->id},
-        {"status", to_string(it->status)},
-        {"senderId", user_id},
-        {"timestamp", util::now_ms()}}.dump()));
+    broadcast_event(net::make_frame(util::json_text(json{{"type", "delivery_status"},
+                                                         {"roomId", info_.id},
+                                                         {"ackId", it->id},
+                                                         {"status", to_string(it->status)},
+                                                         {"senderId", user_id},
+                                                         {"timestamp", util::now_ms()}})));
   }
   // PingFrame: activity was noted above; nothing else to do.
 }
@@ -800,7 +799,7 @@ void ChatRoom::forget_sender(const std::string& sender_id) {
     run_when_loaded([this, sender_id] {
       const auto ids = blank_sender(cache_, sender_id);
       if (members_.empty()) return;
-      broadcast(net::make_frame(messages_deleted_frame(info_.id, sender_id, ids).dump()));
+      broadcast(net::make_frame(util::json_text(messages_deleted_frame(info_.id, sender_id, ids))));
     });
   });
 }
@@ -810,23 +809,21 @@ void ChatRoom::forget_sender(const std::string& sender_id) {
 
 void ChatRoom::bot_typing(const std::string& bot_id, bool is_typing) {
   post([this, bot_id, is_typing] {
-    broadcast_event(net::make_frame(json{
-        {"type", "typing"},
-        {"roomId", info_.id},
-        {"senderId", bot_id},
-        {"displayName", display_name_of(bot_id)},
-        {"isTyping", is_typing}}.dump()));
+    broadcast_event(net::make_frame(util::json_text(json{{"type", "typing"},
+                                                         {"roomId", info_.id},
+                                                         {"senderId", bot_id},
+                                                         {"displayName", display_name_of(bot_id)},
+                                                         {"isTyping", is_typing}})));
   });
 }
 
 void ChatRoom::bot_delta(const std::string& bot_id, const std::string& reply_id, const std::string& delta) {
   post([this, bot_id, reply_id, delta] {
-    broadcast_event(net::make_frame(json{
-        {"type", "chat_delta"},
-        {"roomId", info_.id},
-        {"id", reply_id},
-        {"senderId", bot_id},
-        {"delta", delta}}.dump()));
+    broadcast_event(net::make_frame(util::json_text(json{{"type", "chat_delta"},
+                                                         {"roomId", info_.id},
+                                                         {"id", reply_id},
+                                                         {"senderId", bot_id},
+                                                         {"delta", delta}})));
   });
 }
 
@@ -973,7 +970,7 @@ void ChatRoom::publish_roster(bool ask_for_rosters) {
                 {"instance", deps_.bus->instance_id()},
                 {"members", std::move(members)}};
   if (ask_for_rosters) frame["ask"] = true;
-  deps_.bus->publish_event(info_.id, frame.dump());
+  deps_.bus->publish_event(info_.id, util::json_text(frame));
 }
 
 void ChatRoom::on_roster(const std::string& instance, RemoteRoster roster, bool asks_for_rosters) {

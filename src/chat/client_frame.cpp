@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/json_text.hpp"
 #include "switchboard/util/utf8.hpp"
 
 namespace switchboard::chat {
@@ -87,7 +88,7 @@ const char* to_string(FrameErrorCode code) {
 std::string encode_error(const FrameError& error) {
   json j = {{"type", "error"}, {"code", to_string(error.code)}, {"content", error.message}};
   if (error.ack_id) j["ackId"] = *error.ack_id;
-  return j.dump();
+  return util::json_text(j);
 }
 
 FrameError binary_frame_refused() {
@@ -119,8 +120,9 @@ std::variant<RoomFrame, FrameError> decode_room_frame(std::string_view text, con
     if (it == doc.end() || !it->is_string()) return invalid("A wink needs a string \"winkId\".", env.id);
     auto wink = it->get<std::string>();
     if (std::find(limits.winks.begin(), limits.winks.end(), wink) == limits.winks.end())
-      return invalid("Unknown winkId \"" + wink.substr(0, 64) + "\"; GET /api/config lists the winks.",
-                     env.id);
+      return invalid(
+          "Unknown winkId \"" + util::utf8_excerpt(wink, 64) + "\"; GET /api/config lists the winks.",
+          env.id);
     return RoomFrame{WinkFrame{std::move(wink), env.id}};
   }
   if (env.type == "typing") {
@@ -155,7 +157,7 @@ std::variant<RoomFrame, FrameError> decode_room_frame(std::string_view text, con
     return RoomFrame{std::move(ack)};
   }
   if (env.type == "ping") return RoomFrame{PingFrame{}};
-  return invalid("Unknown frame type \"" + env.type.substr(0, 32) +
+  return invalid("Unknown frame type \"" + util::utf8_excerpt(env.type, 32) +
                      "\"; expected chat, nudge, wink, typing, presence, ack or ping.",
                  env.id);
 }
@@ -168,8 +170,9 @@ std::variant<PresenceFrame, FrameError> decode_presence_frame(std::string_view t
   const auto& doc = env.doc;
   if (env.type == "ping") return PresenceFrame{PingFrame{}};
   if (env.type != "presence_update")
-    return invalid("Unknown frame type \"" + env.type.substr(0, 32) + "\"; expected presence_update or ping.",
-                   env.id);
+    return invalid(
+        "Unknown frame type \"" + util::utf8_excerpt(env.type, 32) + "\"; expected presence_update or ping.",
+        env.id);
   PresenceUpdateFrame frame;
   frame.id = env.id;
   const auto st = doc.find("status");

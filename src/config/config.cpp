@@ -11,6 +11,7 @@
 
 #include "switchboard/redis/redis_url.hpp"
 #include "switchboard/security/client_ip_resolver.hpp"
+#include "switchboard/util/json_text.hpp"
 
 extern char** environ;
 
@@ -88,7 +89,7 @@ requires std::is_integral_v<Int> Binding key_binding(const std::string& key, Int
   return {key,
           [&field, key](const json& j) {
             if (!j.is_number_integer()) fail(key, "expected a whole number");
-            field = parse_int<Int>(key, j.dump());
+            field = parse_int<Int>(key, util::json_text(j));
           },
           [&field, key](const std::string& s) { field = parse_int<Int>(key, s); }};
 }

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "switchboard/util/json_text.hpp"
+
 namespace switchboard::presence {
 
 using nlohmann::json;
@@ -137,7 +139,7 @@ const char* to_string(PresenceSnapshot::Event e) {
 }
 
 std::string encode_snapshot(const PresenceSnapshot& s) {
-  return snapshot_json(s).dump();
+  return util::json_text(snapshot_json(s));
 }
 
 std::optional<PresenceSnapshot> decode_snapshot(std::string_view text) {
@@ -147,19 +149,19 @@ std::optional<PresenceSnapshot> decode_snapshot(std::string_view text) {
 std::string encode_user(const PresenceSnapshot& s) {
   auto j = snapshot_json(s);
   j["type"] = "user";
-  return j.dump();
+  return util::json_text(j);
 }
 
 std::string encode_all(const std::string& instance, std::uint64_t version,
                        const std::vector<PresenceSnapshot>& users) {
   json list = json::array();
   for (const auto& u : users) list.push_back(snapshot_json(u));
-  return json{{"type", "all"}, {"instance", instance}, {"version", version}, {"users", std::move(list)}}
-      .dump();
+  return util::json_text(
+      json{{"type", "all"}, {"instance", instance}, {"version", version}, {"users", std::move(list)}});
 }
 
 std::string encode_bye(const std::string& instance) {
-  return json{{"type", "bye"}, {"instance", instance}}.dump();
+  return util::json_text(json{{"type", "bye"}, {"instance", instance}});
 }
 
 std::optional<PresencePublication> decode_publication(std::string_view payload) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::presence {
 
@@ -116,7 +117,7 @@ net::SharedFrame PresenceRoom::update_frame(const Profile& p) const {
             {"displayName", p.display_name},
             {"status", to_string(p.visible_status())}};
   if (!p.personal_message.empty()) j["personalMessage"] = p.personal_message;
-  return net::make_frame(j.dump());
+  return net::make_frame(util::json_text(j));
 }
 
 void PresenceRoom::join(std::shared_ptr<net::ClientConnection> conn, const std::string& user_id) {
@@ -129,9 +130,10 @@ void PresenceRoom::join(std::shared_ptr<net::ClientConnection> conn, const std::
     const auto profile = remerge(user_id);
     if (!profile) return;
 
-    conn->send(net::make_frame(json{{"type", "system"}, {"content", "Connected to Global Presence"}}.dump()));
-    const auto join_frame = net::make_frame(
-        json{{"type", "presence_join"}, {"userId", user_id}, {"displayName", profile->display_name}}.dump());
+    conn->send(net::make_frame(
+        util::json_text(json{{"type", "system"}, {"content", "Connected to Global Presence"}})));
+    const auto join_frame = net::make_frame(util::json_text(
+        json{{"type", "presence_join"}, {"userId", user_id}, {"displayName", profile->display_name}}));
     if (profile->visible_status() == Status::kOffline) {
       conn->send(join_frame);  // "appear offline": no one else learns about the new tab
     } else {
@@ -147,7 +149,8 @@ void PresenceRoom::join(std::shared_ptr<net::ClientConnection> conn, const std::
       if (!p.personal_message.empty()) entry["personalMessage"] = p.personal_message;
       participants.push_back(std::move(entry));
     }
-    conn->send(net::make_frame(json{{"type", "presence_full_sync"}, {"participants", participants}}.dump()));
+    conn->send(net::make_frame(
+        util::json_text(json{{"type", "presence_full_sync"}, {"participants", participants}})));
     share(user_id, PresenceSnapshot::Event::kJoin);
     if (first && profile_listener_) profile_listener_(user_id);
   });
@@ -289,8 +292,8 @@ void PresenceRoom::signed_in(const std::string& user_id) {
 }
 
 void PresenceRoom::notify(const std::vector<std::string>& user_ids, const chat::Message& message) {
-  auto frame =
-      net::make_frame(json{{"type", "message_notification"}, {"message", chat::to_json(message)}}.dump());
+  auto frame = net::make_frame(
+      util::json_text(json{{"type", "message_notification"}, {"message", chat::to_json(message)}}));
   post([this, user_ids, frame] {
     for (const auto& [id, m] : members_) {
       if (std::find(user_ids.begin(), user_ids.end(), m.user_id) == user_ids.end()) continue;
@@ -418,8 +421,8 @@ void PresenceRoom::remote_change(const std::string& user_id, const PresenceSnaps
   if (event == PresenceSnapshot::Event::kJoin && visible) {
     // A tab opened elsewhere shows as it does locally: presence_join, plus the status when it is not online.
     const bool was_visible = seen(before).status != Status::kOffline;
-    broadcast(net::make_frame(
-        json{{"type", "presence_join"}, {"userId", user_id}, {"displayName", after->display_name}}.dump()));
+    broadcast(net::make_frame(util::json_text(
+        json{{"type", "presence_join"}, {"userId", user_id}, {"displayName", after->display_name}})));
     if (changed && (was_visible || after->visible_status() != Status::kOnline))
       broadcast(update_frame(*after));
   } else if (event == PresenceSnapshot::Event::kSignIn) {

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "switchboard/redis/redis_keys.hpp"
+#include "switchboard/util/utf8.hpp"
 
 namespace switchboard::presence {
 namespace {
@@ -154,7 +155,8 @@ void RedisPresenceBus::on_channel(const redis::PubSubMessage& m) {
   if (stopped_) return;
   auto p = decode_publication(m.payload);
   if (!p) {
-    log()->warn("presence: unreadable publication on {} ignored: {}", m.channel, m.payload.substr(0, 200));
+    log()->warn("presence: unreadable publication on {} ignored: {}", m.channel,
+                util::utf8_excerpt(m.payload, 200));
     return;
   }
   const bool own_channel = m.channel != keys::kPresenceChannel;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::session {
 
@@ -95,7 +96,7 @@ bool MemorySessionStore::save(const std::string& path, std::string& error) const
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << nlohmann::json{{"version", 1}, {"sessions", sessions}}.dump();
+    out << util::json_text(nlohmann::json{{"version", 1}, {"sessions", sessions}});
     if (!out) {
       error = "cannot write " + tmp;
       return false;

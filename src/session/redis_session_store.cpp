@@ -7,6 +7,7 @@
 
 #include "switchboard/redis/redis_keys.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/json_text.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::session {
@@ -85,7 +86,7 @@ std::string RedisSessionStore::encode_record(const SessionRecord& r) {
     j["guestDisplayName"] = r.guest_display_name;
     j["guestAvatarId"] = r.guest_avatar_id;
   }
-  return j.dump();
+  return util::json_text(j);
 }
 
 std::optional<SessionRecord> RedisSessionStore::decode_record(std::string_view text) {
@@ -114,7 +115,7 @@ std::optional<SessionRecord> RedisSessionStore::decode_record(std::string_view t
 }
 
 std::string RedisSessionStore::encode_ended(const SessionEnded& e) {
-  return json{{"tokenHash", e.token_hash}, {"userId", e.user_id}, {"origin", e.origin}}.dump();
+  return util::json_text(json{{"tokenHash", e.token_hash}, {"userId", e.user_id}, {"origin", e.origin}});
 }
 
 std::optional<SessionEnded> RedisSessionStore::decode_ended(std::string_view text) {

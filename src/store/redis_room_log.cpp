@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/redis/redis_keys.hpp"
+#include "switchboard/util/json_text.hpp"
 
 namespace switchboard::store {
 namespace {
@@ -155,7 +156,7 @@ void RedisRoomLog::publish_message(const chat::Message& message, AppendDone done
       append_script(),
       {keys::room_seq(message.room_id), keys::room_messages(message.room_id), keys::room_ids(message.room_id),
        keys::sender_messages(message.sender_id)},
-      {message.id, chat::to_json(message).dump(), keys::room_channel(message.room_id), instance_id_,
+      {message.id, util::json_text(chat::to_json(message)), keys::room_channel(message.room_id), instance_id_,
        message.room_id},
       [done = std::move(done), room = message.room_id](std::error_code ec, redis::RedisReply reply) {
         if (ec) return done(ec, {});
@@ -213,39 +214,39 @@ void RedisRoomLog::on_sender_deleted(std::function<void(const std::string& user_
 
 void RedisRoomLog::read_range(const std::string& room_id, const char* mode, const std::string& anchor,
                               std::size_t limit, std::function<void(std::error_code, Range)> done) {
-  client_->eval(
-      range_script(),
-      {keys::room_seq(room_id), keys::room_messages(room_id), keys::room_status(room_id),
-       keys::room_ids(room_id)},
-      {mode, anchor, std::to_string(limit)},
-      [done = std::move(done), room_id](std::error_code ec, redis::RedisReply reply) {
-        if (ec) return done(ec, {});
-        if (!reply.is_array() || reply.elements.size() != 5 || !reply.elements[3].is_array() ||
-            !reply.elements[4].is_array())
-          return done(make_error_code(redis::RedisErrc::kUnexpectedReply), {});
-        Range out;
-        out.last_seq = static_cast<std::uint64_t>(reply.elements[0].as_integer().value_or(0));
-        out.anchor_found = reply.elements[1].as_integer().value_or(0) == 1;
-        const auto first = static_cast<std::uint64_t>(reply.elements[2].as_integer().value_or(1));
-        const auto& frames = reply.elements[3].elements;
-        const auto& statuses = reply.elements[4].elements;
-        for (std::size_t i = 0; i < frames.size(); ++i) {
-          const auto text = frames[i].text();
-          if (!text) continue;  // never written (a gap) or removed
-          const std::uint64_t seq = first + i;
-          auto m = chat::message_from_frame(std::string(*text), seq);
-          if (!m) {
-            log()->warn("room {}: unreadable message at seq {} skipped", room_id, seq);
-            continue;
-          }
-          const auto status = i < statuses.size() ? statuses[i].as_integer() : std::nullopt;
-          if (status && *status > static_cast<int>(m->status) && *status <= 2)
-            m->status = static_cast<chat::DeliveryStatus>(*status);
-          out.frames.push_back(Published{seq, status ? chat::to_json(*m).dump() : std::string(*text)});
-          out.messages.push_back(std::move(*m));
-        }
-        done({}, std::move(out));
-      });
+  client_->eval(range_script(),
+                {keys::room_seq(room_id), keys::room_messages(room_id), keys::room_status(room_id),
+                 keys::room_ids(room_id)},
+                {mode, anchor, std::to_string(limit)},
+                [done = std::move(done), room_id](std::error_code ec, redis::RedisReply reply) {
+                  if (ec) return done(ec, {});
+                  if (!reply.is_array() || reply.elements.size() != 5 || !reply.elements[3].is_array() ||
+                      !reply.elements[4].is_array())
+                    return done(make_error_code(redis::RedisErrc::kUnexpectedReply), {});
+                  Range out;
+                  out.last_seq = static_cast<std::uint64_t>(reply.elements[0].as_integer().value_or(0));
+                  out.anchor_found = reply.elements[1].as_integer().value_or(0) == 1;
+                  const auto first = static_cast<std::uint64_t>(reply.elements[2].as_integer().value_or(1));
+                  const auto& frames = reply.elements[3].elements;
+                  const auto& statuses = reply.elements[4].elements;
+                  for (std::size_t i = 0; i < frames.size(); ++i) {
+                    const auto text = frames[i].text();
+                    if (!text) continue;  // never written (a gap) or removed
+                    const std::uint64_t seq = first + i;
+                    auto m = chat::message_from_frame(std::string(*text), seq);
+                    if (!m) {
+                      log()->warn("room {}: unreadable message at seq {} skipped", room_id, seq);
+                      continue;
+                    }
+                    const auto status = i < statuses.size() ? statuses[i].as_integer() : std::nullopt;
+                    if (status && *status > static_cast<int>(m->status) && *status <= 2)
+                      m->status = static_cast<chat::DeliveryStatus>(*status);
+                    out.frames.push_back(
+                        Published{seq, status ? util::json_text(chat::to_json(*m)) : std::string(*text)});
+                    out.messages.push_back(std::move(*m));
+                  }
+                  done({}, std::move(out));
+                });
 }
 
 void RedisRoomLog::load_room(const std::string& room_id, std::size_t limit, RoomStateDone done) {

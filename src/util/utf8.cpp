@@ -1,12 +1,14 @@
 #include "switchboard/util/utf8.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
 namespace switchboard::util {
 namespace {
 
-// Decodes one code point at `i`, advancing it; returns -1 on malformed input (overlongs and surrogates included).
+// Decodes one code point at `i`, advancing it; returns -1 on malformed input (overlongs and surrogates
+// included).
 std::int32_t decode(std::string_view s, std::size_t& i) {
   const auto c0 = static_cast<unsigned char>(s[i]);
   if (c0 < 0x80) {
@@ -42,7 +44,40 @@ bool is_space(std::int32_t cp) {
          cp == 0x3000 || cp == 0xfeff;
 }
 
+// Copies whole code points of `text` while both limits allow; malformed bytes become U+FFFD, one at a time.
+std::string truncate(std::string_view text, std::size_t max_code_points, std::size_t max_bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes));
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size() && count < max_code_points;) {
+    const std::size_t start = i;
+    const bool ok = decode(text, i) >= 0;
+    if (!ok) i = start + 1;
+    const std::string_view piece = ok ? text.substr(start, i - start) : kReplacement;
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
+    ++count;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string utf8_truncate(std::string_view text, std::size_t max_code_points) {
+  return truncate(text, max_code_points, std::string::npos);
+}
+
+std::string utf8_truncate_bytes(std::string_view text, std::size_t max_bytes) {
+  return truncate(text, std::string::npos, max_bytes);
+}
+
+std::string utf8_excerpt(std::string_view text, std::size_t max_code_points) {
+  std::string out = utf8_truncate(text, max_code_points);
+  // Shorter than the input: cut (a replaced byte grows to three, so it never makes the output shorter).
+  if (out.size() < text.size()) out += "\xE2\x80\xA6";  // …
+  return out;
+}
 
 std::optional<std::size_t> utf8_code_points(std::string_view text) {
   std::size_t count = 0;
