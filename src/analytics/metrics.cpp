@@ -1,5 +1,7 @@
 #include "switchboard/analytics/metrics.hpp"
 
+#include "switchboard/util/handler_guard.hpp"
+
 namespace switchboard::analytics {
 namespace {
 
@@ -146,6 +148,14 @@ std::string Metrics::render() const {
            "WebSockets closed (1008) because their send queue went over its cap.", "counter");
   w.sample("switchboard_ws_slow_consumer_closes_total", {},
            static_cast<double>(slow_consumer_closes.value()));
+
+  w.family("switchboard_handler_exceptions_total",
+           "Exceptions stopped at a handler boundary, by site (each cost one connection, request or task, "
+           "never the process).",
+           "counter");
+  for (const auto site : util::kHandlerSites)
+    w.sample("switchboard_handler_exceptions_total", {{"site", util::to_string(site)}},
+             static_cast<double>(util::handler_exception_count(site)));
 
   w.family("switchboard_http_requests_total", "HTTP requests answered, by route pattern and status.",
            "counter");

@@ -31,6 +31,7 @@
 #include "switchboard/store/redis_room_log.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/cpus.hpp"
+#include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::app {
@@ -351,9 +352,15 @@ App::~App() = default;
 
 int App::run() {
   impl_->start();
+  // The last line of defence: a completion handler that throws loses its own work, and the thread goes back
+  // to running the others (Asio leaves the io_context usable after an exception escapes run()).
+  const auto run_io = [this] {
+    while (!util::run_guarded(util::HandlerSite::kIoLoop, "the I/O loop", [this] { impl_->ioc.run(); })) {
+    }
+  };
   std::vector<std::thread> workers;
-  for (int i = 1; i < impl_->threads; ++i) workers.emplace_back([this] { impl_->ioc.run(); });
-  impl_->ioc.run();
+  for (int i = 1; i < impl_->threads; ++i) workers.emplace_back(run_io);
+  run_io();
   for (auto& t : workers) t.join();
   // No I/O thread is left, so blocking here is fine: commit what the history store still holds.
   impl_->history->close();

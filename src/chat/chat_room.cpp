@@ -10,6 +10,7 @@
 #include "switchboard/analytics/events.hpp"
 #include "switchboard/store/store_error.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/json_text.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
@@ -98,7 +99,18 @@ ChatRoom::~ChatRoom() = default;
 
 template <typename F>
 void ChatRoom::post(F&& f) {
-  boost::asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
+  // A task that throws is dropped and logged; the room goes on serving its other members.
+  boost::asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable {
+    util::run_guarded(util::HandlerSite::kActor, self->info_.id, f);
+  });
+}
+
+template <typename F>
+void ChatRoom::when_timer_fires(boost::asio::steady_timer& timer, F&& f) {
+  // The timer was made on the strand, so `f` runs there, guarded like a posted task. Not run when cancelled.
+  timer.async_wait([self = shared_from_this(), f = std::forward<F>(f)](boost::system::error_code ec) mutable {
+    if (!ec) util::run_guarded(util::HandlerSite::kActor, self->info_.id, f);
+  });
 }
 
 void ChatRoom::run_when_loaded(std::function<void()> ready, std::function<void()> unavailable) {
@@ -123,9 +135,7 @@ void ChatRoom::start_load() {
   deps_.store->load_room(
       info_.id, deps_.config.chat.room_cache_messages,
       [self = shared_from_this()](std::error_code ec, store::HistoryStore::RoomState state) {
-        boost::asio::dispatch(self->strand_, [self, ec, state = std::move(state)]() mutable {
-          self->on_loaded(ec, std::move(state));
-        });
+        self->post([self, ec, state = std::move(state)]() mutable { self->on_loaded(ec, std::move(state)); });
       });
 }
 
@@ -142,9 +152,8 @@ void ChatRoom::on_loaded(std::error_code ec, store::HistoryStore::RoomState stat
     load_state_ = LoadState::kFailed;
     if (!reload_timer_) reload_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
     reload_timer_->expires_after(reload_backoff_);
-    reload_timer_->async_wait([self = shared_from_this()](boost::system::error_code timer_ec) {
-      // Runs on the room strand (the timer was made on it).
-      if (!timer_ec && self->load_state_ == LoadState::kFailed) self->start_load();
+    when_timer_fires(*reload_timer_, [this] {
+      if (load_state_ == LoadState::kFailed) start_load();
     });
     for (auto& w : waiting)
       if (w.unavailable) w.unavailable();
@@ -229,27 +238,26 @@ void ChatRoom::do_join(const std::shared_ptr<net::ClientConnection>& conn, JoinR
   deps_.store->after(info_.id, since, kMaxResumeMessages + 1,
                      [self = shared_from_this(), conn, user_id = request.user_id, tail, on_join](
                          std::error_code ec, store::HistoryStore::Page page) {
-                       boost::asio::dispatch(
-                           self->strand_, [self, conn, user_id, tail, on_join, ec, page = std::move(page)] {
-                             std::string frame;
-                             if (ec || !page.anchor_found || page.messages.size() > kMaxResumeMessages) {
-                               frame = util::json_text(history_frame(self->info_.id, tail(on_join), false));
-                             } else {
-                               std::vector<const Message*> after;
-                               std::uint64_t last = 0;
-                               for (const auto& m : page.messages) {
-                                 // Committed, but its broadcast has not run yet: it reaches this socket live
-                                 // (a member by then), so listing it here would deliver it twice.
-                                 if (m.seq > self->broadcast_seq_) break;
-                                 after.push_back(&m);
-                                 last = m.seq;
-                               }
-                               for (const auto& m : self->cache_)
-                                 if (m.seq > last) after.push_back(&m);
-                               frame = util::json_text(history_frame(self->info_.id, after, true));
-                             }
-                             self->finish_join(conn, user_id, frame);
-                           });
+                       self->post([self, conn, user_id, tail, on_join, ec, page = std::move(page)] {
+                         std::string frame;
+                         if (ec || !page.anchor_found || page.messages.size() > kMaxResumeMessages) {
+                           frame = util::json_text(history_frame(self->info_.id, tail(on_join), false));
+                         } else {
+                           std::vector<const Message*> after;
+                           std::uint64_t last = 0;
+                           for (const auto& m : page.messages) {
+                             // Committed, but its broadcast has not run yet: it reaches this socket live
+                             // (a member by then), so listing it here would deliver it twice.
+                             if (m.seq > self->broadcast_seq_) break;
+                             after.push_back(&m);
+                             last = m.seq;
+                           }
+                           for (const auto& m : self->cache_)
+                             if (m.seq > last) after.push_back(&m);
+                           frame = util::json_text(history_frame(self->info_.id, after, true));
+                         }
+                         self->finish_join(conn, user_id, frame);
+                       });
                      });
 }
 
@@ -326,8 +334,15 @@ void ChatRoom::broadcast(const net::SharedFrame& frame, std::uint64_t except_con
   for (const auto& [id, m] : members_) {
     if (id == except_connection || (!except_user.empty() && m.user_id == except_user)) continue;
     if (auto c = m.conn.lock()) {
-      c->send(frame);
-      ++delivered;
+      try {
+        c->send(frame);
+        ++delivered;
+      } catch (...) {
+        // One recipient's fault must not cost the others their copy: that connection goes, the rest get it.
+        util::report_handler_exception(util::HandlerSite::kActor, info_.id,
+                                       util::current_exception_message());
+        c->close(1011, "Internal server error");
+      }
     }
   }
   // One atomic add per broadcast, not per member.
@@ -356,11 +371,9 @@ void ChatRoom::announce_participants() {
   participants_pending_ = true;
   if (!participants_timer_) participants_timer_ = std::make_unique<boost::asio::steady_timer>(strand_);
   participants_timer_->expires_after(interval - std::chrono::milliseconds(since_last));
-  participants_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    // Runs on the room strand (the timer was made on it).
-    if (ec) return;
-    self->participants_pending_ = false;
-    self->send_participants();
+  when_timer_fires(*participants_timer_, [this] {
+    participants_pending_ = false;
+    send_participants();
   });
 }
 
@@ -425,17 +438,14 @@ void ChatRoom::set_typing(const std::string& user_id, bool is_typing, std::uint6
   if (is_typing) {
     if (!user.typing_timer) user.typing_timer = std::make_unique<boost::asio::steady_timer>(strand_);
     user.typing_timer->expires_after(std::chrono::milliseconds(deps_.config.chat.typing_timeout_ms));
-    user.typing_timer->async_wait([self = shared_from_this(), user_id](boost::system::error_code ec) {
-      // Runs on the room strand (the timer was made on it). Cancelled when a newer true, a false or a chat
-      // came.
-      if (ec) return;
-      self->broadcast_event(
-          net::make_frame(util::json_text(json{{"type", "typing"},
-                                               {"roomId", self->info_.id},
-                                               {"senderId", user_id},
-                                               {"displayName", self->display_name_of(user_id)},
-                                               {"isTyping", false}})),
-          0, user_id);
+    // Cancelled when a newer true, a false or a chat came.
+    when_timer_fires(*user.typing_timer, [this, user_id] {
+      broadcast_event(net::make_frame(util::json_text(json{{"type", "typing"},
+                                                           {"roomId", info_.id},
+                                                           {"senderId", user_id},
+                                                           {"displayName", display_name_of(user_id)},
+                                                           {"isTyping", false}})),
+                      0, user_id);
     });
   }
   broadcast_event(net::make_frame(util::json_text(json{{"type", "typing"},
@@ -526,7 +536,7 @@ void ChatRoom::on_stored(Stored stored) {
     if (drain_pending) return;
   }
   // Inline when the store answered on the strand (the memory store does), else one hop for the whole queue.
-  boost::asio::dispatch(strand_, [self = shared_from_this()] { self->drain_stored(); });
+  post([this] { drain_stored(); });
 }
 
 void ChatRoom::drain_stored() {
@@ -570,41 +580,40 @@ void ChatRoom::resolve_duplicate(std::shared_ptr<Message> message, StoreDone don
   deps_.store->find(info_.id, id,
                     [self = shared_from_this(), message = std::move(message), done = std::move(done), via](
                         std::error_code ec, std::optional<Message> existing) mutable {
-                      boost::asio::dispatch(
-                          self->strand_, [self, message = std::move(message), done = std::move(done), via, ec,
-                                          existing = std::move(existing)]() mutable {
-                            const Message& m = *message;
-                            auto retries = self->take_retries(m.id);
-                            self->ids_.erase(m.id);
-                            if (!ec && existing && existing->sender_id == m.sender_id) {
-                              // This sender's own earlier message: a retransmission, answered with the stored
-                              // original (PROTOCOL §5 dedupe), never stored or broadcast twice.
-                              if (done) done(*existing, false);
-                              for (auto& retry : retries) retry(*existing);
-                              return;
-                            }
-                            if (!ec && existing) {
-                              // Another sender's id: replaced by a server id, as for an id still in the
-                              // cache.
-                              Message again = m;
-                              again.seq = self->next_seq_++;
-                              again.id = server_message_id(again.seq);
-                              return self->store_and_broadcast(
-                                  std::move(again),
-                                  [done = std::move(done), retries = std::move(retries)](
-                                      std::variant<Message, SendError> result, bool fresh) {
-                                    for (auto& retry : retries) retry(result);
-                                    if (done) done(std::move(result), fresh);
-                                  },
-                                  via);
-                            }
-                            // Not found: the seq, not the id, was refused (the room is behind the store), or
-                            // the lookup failed.
-                            log()->error("room {}: message {} refused as a duplicate ({})", self->info_.id,
-                                         m.id, ec ? ec.message() : std::string("seq already used"));
-                            if (done) done(not_stored(), true);
-                            for (auto& retry : retries) retry(not_stored());
-                          });
+                      self->post([self, message = std::move(message), done = std::move(done), via, ec,
+                                  existing = std::move(existing)]() mutable {
+                        const Message& m = *message;
+                        auto retries = self->take_retries(m.id);
+                        self->ids_.erase(m.id);
+                        if (!ec && existing && existing->sender_id == m.sender_id) {
+                          // This sender's own earlier message: a retransmission, answered with the stored
+                          // original (PROTOCOL §5 dedupe), never stored or broadcast twice.
+                          if (done) done(*existing, false);
+                          for (auto& retry : retries) retry(*existing);
+                          return;
+                        }
+                        if (!ec && existing) {
+                          // Another sender's id: replaced by a server id, as for an id still in the
+                          // cache.
+                          Message again = m;
+                          again.seq = self->next_seq_++;
+                          again.id = server_message_id(again.seq);
+                          return self->store_and_broadcast(
+                              std::move(again),
+                              [done = std::move(done), retries = std::move(retries)](
+                                  std::variant<Message, SendError> result, bool fresh) {
+                                for (auto& retry : retries) retry(result);
+                                if (done) done(std::move(result), fresh);
+                              },
+                              via);
+                        }
+                        // Not found: the seq, not the id, was refused (the room is behind the store), or
+                        // the lookup failed.
+                        log()->error("room {}: message {} refused as a duplicate ({})", self->info_.id, m.id,
+                                     ec ? ec.message() : std::string("seq already used"));
+                        if (done) done(not_stored(), true);
+                        for (auto& retry : retries) retry(not_stored());
+                      });
                     });
 }
 
@@ -783,10 +792,9 @@ void ChatRoom::history_page(const std::string& before_id, std::size_t limit, Pag
   deps_.store->before(info_.id, before_id, limit,
                       [self = shared_from_this(), done = std::move(done)](std::error_code ec,
                                                                           store::HistoryStore::Page page) {
-                        boost::asio::dispatch(self->strand_,
-                                              [ec, page = std::move(page), done = std::move(done)]() mutable {
-                                                done(ec, std::move(page));
-                                              });
+                        self->post([ec, page = std::move(page), done = std::move(done)]() mutable {
+                          done(ec, std::move(page));
+                        });
                       });
 }
 
@@ -873,8 +881,7 @@ void ChatRoom::publish_via_bus(std::shared_ptr<Message> message, StoreDone done,
   ++publishing_;
   deps_.bus->publish_message(*message, [self = shared_from_this(), message, done = std::move(done), via](
                                            std::error_code ec, RoomBus::Appended appended) mutable {
-    boost::asio::dispatch(self->strand_, [self, message, done = std::move(done), via, ec,
-                                          appended = std::move(appended)]() mutable {
+    self->post([self, message, done = std::move(done), via, ec, appended = std::move(appended)]() mutable {
       --self->publishing_;
       auto retries = self->take_retries(message->id);
       if (ec) {
@@ -917,8 +924,7 @@ void ChatRoom::publish_via_bus(std::shared_ptr<Message> message, StoreDone done,
 void ChatRoom::subscribe_to_bus() {
   std::weak_ptr<ChatRoom> weak = weak_from_this();
   const auto on_strand = [weak](auto f) {
-    if (auto self = weak.lock())
-      boost::asio::dispatch(self->strand_, [self, f = std::move(f)]() mutable { f(*self); });
+    if (auto self = weak.lock()) self->post([self, f = std::move(f)]() mutable { f(*self); });
   };
   RoomBus::Handlers handlers;
   handlers.on_message = [on_strand](RoomBus::Published p) {
@@ -999,16 +1005,19 @@ void ChatRoom::arm_roster_timer() {
   roster_timer_->expires_after(period);
   roster_timer_->async_wait([weak = weak_from_this(), period](boost::system::error_code ec) {
     // Runs on the room strand (the timer was made on it).
+    // Held weakly: the period alone must not keep a room alive.
     const auto self = weak.lock();
     if (ec || !self) return;
     if (self->can_deactivate()) return self->deactivate();
-    if (!self->member_order_.empty()) self->publish_roster(false);
-    const auto cutoff =
-        util::steady_ms() - 3 * std::chrono::duration_cast<std::chrono::milliseconds>(period).count();
-    if (std::erase_if(self->remote_rosters_,
-                      [&](const auto& entry) { return entry.second.heard_ms < cutoff; }))
-      self->announce_participants();
-    self->arm_roster_timer();
+    util::run_guarded(util::HandlerSite::kActor, self->info_.id, [&] {
+      if (!self->member_order_.empty()) self->publish_roster(false);
+      const auto cutoff =
+          util::steady_ms() - 3 * std::chrono::duration_cast<std::chrono::milliseconds>(period).count();
+      if (std::erase_if(self->remote_rosters_,
+                        [&](const auto& entry) { return entry.second.heard_ms < cutoff; }))
+        self->announce_participants();
+    });
+    self->arm_roster_timer();  // whatever happened above, the period goes on
   });
 }
 
@@ -1051,7 +1060,7 @@ void ChatRoom::catch_up() {
   catching_up_ = true;
   deps_.bus->fetch(info_.id, broadcast_seq_, kCatchUpBatch,
                    [self = shared_from_this()](std::error_code ec, std::vector<RoomBus::Published> got) {
-                     boost::asio::dispatch(self->strand_, [self, ec, got = std::move(got)]() mutable {
+                     self->post([self, ec, got = std::move(got)]() mutable {
                        self->catching_up_ = false;
                        if (ec) {
                          // Redis is away: try again shortly; the subscription's on_live also brings us back.
@@ -1060,9 +1069,7 @@ void ChatRoom::catch_up() {
                          if (!self->catch_up_timer_)
                            self->catch_up_timer_ = std::make_unique<boost::asio::steady_timer>(self->strand_);
                          self->catch_up_timer_->expires_after(kCatchUpRetryDelay);
-                         self->catch_up_timer_->async_wait([self](boost::system::error_code timer_ec) {
-                           if (!timer_ec) self->catch_up();
-                         });
+                         self->when_timer_fires(*self->catch_up_timer_, [self] { self->catch_up(); });
                          return;
                        }
                        const bool more = got.size() == kCatchUpBatch;

@@ -8,7 +8,9 @@
 
 #include "switchboard/api/envelope.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/random.hpp"
+#include "switchboard/util/utf8.hpp"
 #include "websocket_session.hpp"
 
 namespace switchboard::net {
@@ -200,49 +202,61 @@ template <class Stream>
 void HttpSession<Stream>::handle(api::HttpRequest request) {
   // Counted against the client IP of each request: behind a proxy one connection may carry several clients.
   if (!lease_.admitted() || !lease_.assign_ip(request.client_ip)) return refuse_over_cap(std::move(request));
-  const bool wants_ws = request.is_websocket_upgrade && request.path.rfind("/api/ws/", 0) == 0;
-  if (wants_ws) {
-    // Stop the HTTP timer while the upgrade is being authorised; the WebSocket sets its own.
-    beast::get_lowest_layer(stream_).expires_never();
-    auto req = std::make_shared<api::HttpRequest>(std::move(request));
-    api_.authorize_upgrade(*req, [self = this->shared_from_this(), req](
-                                     api::HttpResponse refusal, std::shared_ptr<WsHandler> handler) mutable {
-      boost::asio::dispatch(self->stream_.get_executor(), [self, req, refusal = std::move(refusal),
-                                                           handler = std::move(handler)]() mutable {
-        if (!handler) {
-          refusal.set_header("Connection", "close");
-          return self->send(*req, std::move(refusal));
-        }
-        auto ws = std::make_shared<WebSocketSession<Stream>>(std::move(self->stream_), std::move(handler),
-                                                             self->config_, self->registry_,
-                                                             std::move(self->lease_));
-        // The WebSocket's own lines say "conn <id>"; this one ties that id to the request.
-        log()->info("conn {} request {} websocket {} from {}{} is conn {}", self->conn_id_, req->request_id,
-                    req->path, req->client_ip, req->client_ip == req->peer_ip ? "" : " via " + req->peer_ip,
-                    ws->connection_id());
-        self->observe(*req, 101);
-        ws->run(self->parser_->release());
-      });
-    });
-    return;
-  }
   auto req = std::make_shared<api::HttpRequest>(std::move(request));
-  api::Respond respond = [self = this->shared_from_this(), req](api::HttpResponse res) {
-    boost::asio::dispatch(self->stream_.get_executor(),
-                          [self, req, res = std::move(res)]() mutable { self->send(*req, std::move(res)); });
-  };
-  if (req->method == "OPTIONS") {
-    req->route = analytics::Metrics::kRoutePreflight;
-    return respond(api_.policy().preflight(*req));
-  }
+  // Exactly one answer per request: a handler that throws after it answered must not answer again.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
   try {
+    if (req->is_websocket_upgrade && req->path.rfind("/api/ws/", 0) == 0) return upgrade(req, answered);
+    api::Respond respond = [self = this->shared_from_this(), req, answered](api::HttpResponse res) {
+      if (answered->exchange(true)) return;
+      boost::asio::dispatch(self->stream_.get_executor(), [self, req, res = std::move(res)]() mutable {
+        self->send(*req, std::move(res));
+      });
+    };
+    if (req->method == "OPTIONS") {
+      req->route = analytics::Metrics::kRoutePreflight;
+      return respond(api_.policy().preflight(*req));
+    }
     api_.router().route(*req, std::move(respond));
-  } catch (const std::exception& e) {
-    // A handler bug must not take the process down: log it and answer 500.
-    log()->error("conn {} request {} {} {} failed: {}", conn_id_, req->request_id, req->method, req->path,
-                 e.what());
-    send(*req, api::failure(*req, api::ErrorCode::kInternal, "Something went wrong on our side."));
+  } catch (...) {
+    // A handler bug costs this request a 500, never the process. (One that throws later, in a completion
+    // handler, is stopped by the I/O loop and costs the connection its answer.)
+    util::report_handler_exception(util::HandlerSite::kHttp,
+                                   fmt::format("conn {} request {} {} {}", conn_id_, req->request_id,
+                                               req->method, util::utf8_excerpt(req->path, 200)),
+                                   util::current_exception_message());
+    if (answered->exchange(true)) return;
+    auto res = api::failure(*req, api::ErrorCode::kInternal, "Something went wrong on our side.");
+    res.set_header("Connection", "close");
+    send(*req, std::move(res));
   }
+}
+
+template <class Stream>
+void HttpSession<Stream>::upgrade(std::shared_ptr<api::HttpRequest> req,
+                                  std::shared_ptr<std::atomic<bool>> answered) {
+  // Stop the HTTP timer while the upgrade is being authorised; the WebSocket sets its own.
+  beast::get_lowest_layer(stream_).expires_never();
+  api_.authorize_upgrade(*req, [self = this->shared_from_this(), req, answered](
+                                   api::HttpResponse refusal, std::shared_ptr<WsHandler> handler) mutable {
+    if (answered->exchange(true)) return;
+    boost::asio::dispatch(self->stream_.get_executor(), [self, req, refusal = std::move(refusal),
+                                                         handler = std::move(handler)]() mutable {
+      if (!handler) {
+        refusal.set_header("Connection", "close");
+        return self->send(*req, std::move(refusal));
+      }
+      auto ws =
+          std::make_shared<WebSocketSession<Stream>>(std::move(self->stream_), std::move(handler),
+                                                     self->config_, self->registry_, std::move(self->lease_));
+      // The WebSocket's own lines say "conn <id>"; this one ties that id to the request.
+      log()->info("conn {} request {} websocket {} from {}{} is conn {}", self->conn_id_, req->request_id,
+                  req->path, req->client_ip, req->client_ip == req->peer_ip ? "" : " via " + req->peer_ip,
+                  ws->connection_id());
+      self->observe(*req, 101);
+      ws->run(self->parser_->release());
+    });
+  });
 }
 
 template <class Stream>

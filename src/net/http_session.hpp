@@ -1,4 +1,5 @@
 #pragma once
+#include <atomic>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -35,6 +36,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
   void handle(api::HttpRequest request);
+  // Authorises a WebSocket upgrade and hands the stream to a WebSocketSession, or sends the refusal.
+  void upgrade(std::shared_ptr<api::HttpRequest> req, std::shared_ptr<std::atomic<bool>> answered);
   void send(api::HttpRequest const& request, api::HttpResponse response);
   void on_write(bool keep_alive, beast::error_code ec, std::size_t bytes);
   void send_early_error(int status, api::ErrorCode code, const char* message);

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/handler_guard.hpp"
 
 namespace switchboard::net {
 namespace {
@@ -68,7 +69,7 @@ void WebSocketSession<Stream>::on_accept(beast::error_code ec) {
   open_ = true;
   last_read_ms_ = util::steady_ms();
   registry_->add(this->shared_from_this());
-  handler_->on_open(this->shared_from_this());
+  call_handler([&] { handler_->on_open(this->shared_from_this()); });
   arm_watchdog();
   do_read();
 }
@@ -93,9 +94,9 @@ void WebSocketSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   }
   last_read_ms_ = util::steady_ms();
   if (ws_.got_text()) {
-    handler_->on_text(beast::buffers_to_string(buffer_.data()));
+    call_handler([&] { handler_->on_text(beast::buffers_to_string(buffer_.data())); });
   } else {
-    handler_->on_binary();
+    call_handler([&] { handler_->on_binary(); });
   }
   // Give the buffer back: clients send rarely, and an idle socket should hold no read buffer of its own.
   buffer_ = beast::flat_buffer();
@@ -206,7 +207,21 @@ void WebSocketSession<Stream>::finish() {
   } else if (ws_.reason().code != websocket::close_code::none) {
     code = static_cast<std::uint16_t>(ws_.reason().code);
   }
-  handler_->on_close(code);
+  call_handler([&] { handler_->on_close(code); });
+}
+
+template <class Stream>
+template <class F>
+void WebSocketSession<Stream>::call_handler(F&& call) {
+  try {
+    call();
+  } catch (...) {
+    util::report_handler_exception(util::HandlerSite::kWebSocket, fmt::format("conn {}", id_),
+                                   util::current_exception_message());
+    // The handler's state is unknown now; the client gets 1011 (RFC 6455: an unexpected condition) and may
+    // reconnect. After finish() there is nothing left to close.
+    if (!finished_) start_close(websocket::close_code::internal_error, "Internal server error");
+  }
 }
 
 template <class Stream>

@@ -52,6 +52,10 @@ class WebSocketSession final : public ClientConnection,
   void arm_watchdog();
   void on_watchdog();
   void abort();
+  // Calls the handler; an exception from it closes this connection with 1011 instead of reaching the I/O
+  // loop (util::HandlerSite::kWebSocket).
+  template <class F>
+  void call_handler(F&& call);
 
   FrameOutputStream<Stream>& output() { return ws_.next_layer(); }
 

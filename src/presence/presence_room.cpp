@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/json_text.hpp"
 
 namespace switchboard::presence {
@@ -31,7 +32,10 @@ PresenceRoom::PresenceRoom(boost::asio::any_io_executor executor, std::shared_pt
 
 template <typename F>
 void PresenceRoom::post(F&& f) {
-  boost::asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable { f(); });
+  // A task that throws is dropped and logged; presence goes on serving everyone else.
+  boost::asio::dispatch(strand_, [self = shared_from_this(), f = std::forward<F>(f)]() mutable {
+    util::run_guarded(util::HandlerSite::kActor, "presence", f);
+  });
 }
 
 void PresenceRoom::start() {
@@ -94,8 +98,8 @@ void PresenceRoom::arm_idle_timer() {
   idle_timer_.expires_after(interval);
   idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return;
-    self->check_idle();
-    self->arm_idle_timer();
+    util::run_guarded(util::HandlerSite::kActor, "presence", [&] { self->check_idle(); });
+    self->arm_idle_timer();  // whatever happened above, the period goes on
   });
 }
 

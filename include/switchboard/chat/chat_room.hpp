@@ -145,8 +145,11 @@ class ChatRoom final : public BotRoomHandle, public std::enable_shared_from_this
   // neither stored nor broadcast again.
   using StoreDone = std::function<void(std::variant<Message, SendError> result, bool fresh)>;
 
+  // Runs `f` on the strand; an exception from it is logged and counted, and the room goes on.
   template <typename F>
   void post(F&& f);
+  template <typename F>
+  void when_timer_fires(boost::asio::steady_timer& timer, F&& f);
   // Runs `ready` once the room is loaded, or `unavailable` when loading fails (at once while a retry is
   // pending).
   void run_when_loaded(std::function<void()> ready, std::function<void()> unavailable = {});

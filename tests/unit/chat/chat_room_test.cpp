@@ -8,6 +8,7 @@
 
 #include "../net/fake_connection.hpp"
 #include "switchboard/store/memory_history_store.hpp"
+#include "switchboard/util/handler_guard.hpp"
 
 namespace switchboard::chat {
 namespace {
@@ -68,6 +69,43 @@ TEST_F(ChatRoomTest, TypingIsClearedByTheServerAfterTheTimeout) {
   ASSERT_EQ(bob_->of_type("typing").size(), 2u);
   EXPECT_FALSE(bob_->of_type("typing")[1]["isTyping"]);
   EXPECT_EQ(bob_->of_type("typing")[1]["senderId"], "alice");
+}
+
+TEST_F(ChatRoomTest, AConnectionThatThrowsIsClosedAndTheOthersGetTheBroadcast) {
+  auto carol = std::make_shared<FakeConnection>(3);
+  room_->join(carol, {"alice", std::nullopt});  // a second tab of alice's
+  drain();
+  carol->throw_on_send = true;
+  const auto before = util::handler_exception_count(util::HandlerSite::kActor);
+  const auto sent = chat_from(alice_, "while a socket is broken");  // an escaped exception would fail here
+  EXPECT_EQ(sent["content"], "while a socket is broken");
+  EXPECT_EQ(bob_->of_type("chat").back()["id"], sent["id"]);
+  EXPECT_EQ(carol->closed_with, 1011);
+  EXPECT_EQ(util::handler_exception_count(util::HandlerSite::kActor), before + 1);
+}
+
+TEST_F(ChatRoomTest, ATaskThatThrowsIsDroppedAndTheRoomGoesOnServing) {
+  config_.chat.min_chat_interval_ms = 0;
+  const auto before = util::handler_exception_count(util::HandlerSite::kActor);
+  auto broken = std::make_shared<FakeConnection>(3);
+  broken->throw_on_send = true;
+  room_->join(broken, {"alice", std::nullopt});  // its welcome frame throws inside the join task
+  drain();                                       // an escaped exception would leave the io_context here
+  EXPECT_EQ(util::handler_exception_count(util::HandlerSite::kActor), before + 1);
+
+  const auto first = chat_from(alice_, "after the fault");
+  EXPECT_EQ(bob_->of_type("chat").back()["id"], first["id"]);
+  const auto second = chat_from(bob_, "and again");
+  EXPECT_EQ(alice_->of_type("chat").back()["id"], second["id"]);
+  // Nothing stored is lost: a new member's history has both.
+  auto dave = std::make_shared<FakeConnection>(4);
+  room_->join(dave, {"bob", std::nullopt});
+  drain();
+  const auto history = dave->of_type("history");
+  ASSERT_EQ(history.size(), 1u);
+  std::vector<std::string> contents;
+  for (const auto& m : history[0]["messages"]) contents.push_back(m["content"]);
+  EXPECT_EQ(contents, (std::vector<std::string>{"after the fault", "and again"}));
 }
 
 TEST_F(ChatRoomTest, AChatCancelsTheAutomaticTypingFalse) {
