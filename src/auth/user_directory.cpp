@@ -1,6 +1,7 @@
 #include "switchboard/auth/user_directory.hpp"
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -13,11 +14,20 @@ namespace {
 
 using nlohmann::json;
 
-json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
+// The file's JSON (with // comments), or the embedded copy when `path` is empty; `path` becomes the name that
+// error messages use.
+json read_json(std::filesystem::path& path, std::string_view embedded, const char* embedded_name) {
+  std::string text;
+  if (path.empty()) {
+    path = embedded_name;
+    text = embedded;
+  } else {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path.string());
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   try {
-    return json::parse(in, nullptr, true, true);
+    return json::parse(text, nullptr, true, true);
   } catch (const json::parse_error& e) {
     throw std::runtime_error(path.string() + " is not valid JSON: " + e.what());
   }
@@ -39,10 +49,9 @@ void check_id(const std::string& id, const std::filesystem::path& path) {
 
 }  // namespace
 
-UserDirectory UserDirectory::load(const std::filesystem::path& users_file,
-                                  const std::filesystem::path& personas_file) {
+UserDirectory UserDirectory::load(std::filesystem::path users_file, std::filesystem::path personas_file) {
   std::vector<Account> humans;
-  const json users = read_json(users_file);
+  const json users = read_json(users_file, embedded_users_json(), "the built-in users.json");
   if (!users.contains("users") || !users["users"].is_array())
     throw std::runtime_error(users_file.string() + ": expected {\"users\": [...]}");
   for (const auto& u : users["users"]) {
@@ -56,7 +65,7 @@ UserDirectory UserDirectory::load(const std::filesystem::path& users_file,
     humans.push_back(std::move(a));
   }
   std::vector<BotPersona> bots;
-  const json personas = read_json(personas_file);
+  const json personas = read_json(personas_file, embedded_personas_json(), "the built-in personas.json");
   if (!personas.contains("personas") || !personas["personas"].is_array())
     throw std::runtime_error(personas_file.string() + ": expected {\"personas\": [...]}");
   for (const auto& p : personas["personas"]) {

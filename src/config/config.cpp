@@ -410,6 +410,17 @@ void flatten(const json& j, const std::string& prefix, std::map<std::string, jso
   }
 }
 
+// The keys that name files or folders.
+std::vector<std::pair<std::string, std::string*>> path_fields(Config& c) {
+  return {{"server.web_root", &c.server.web_root},
+          {"server.port_file", &c.server.port_file},
+          {"server.tls_cert_file", &c.server.tls_cert_file},
+          {"server.tls_key_file", &c.server.tls_key_file},
+          {"data.dir", &c.data.dir},
+          {"data.users_file", &c.data.users_file},
+          {"data.personas_file", &c.data.personas_file}};
+}
+
 }  // namespace
 
 std::string env_name(const std::string& key) {
@@ -460,6 +471,14 @@ Config load(const std::filesystem::path& path, bool must_exist, const std::map<s
       const auto it = by_key.find(key);
       if (it == by_key.end()) fail(key, "unknown key in " + path.string());
       it->second->from_json(value);
+    }
+    // A relative path in the file is relative to the file's folder, so the server starts the same from any
+    // working directory. (In the environment and on the command line it is relative to the working directory,
+    // as in a shell.)
+    const auto folder = std::filesystem::absolute(path).parent_path();
+    for (const auto& [key, field] : path_fields(c)) {
+      if (flat.count(key) && !field->empty() && std::filesystem::path(*field).is_relative())
+        *field = (folder / *field).lexically_normal().string();
     }
   } else if (must_exist) {
     throw ConfigError("config file " + path.string() + " cannot be read");

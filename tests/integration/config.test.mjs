@@ -144,3 +144,36 @@ describe('start-up', () => {
     await server.stop();
   });
 });
+
+describe('an installed server, started from /', () => {
+  it('reads the files its config names relative to the config file, and keeps its data where the file says', async () => {
+    // /etc/switchboard as an operator lays it out: the shipped files, with one account added to the copy.
+    const etc = fs.mkdtempSync(path.join(tmp, 'etc-'));
+    for (const f of ['switchboard.json', 'users.json', 'personas.json'])
+      fs.copyFileSync(path.join(SOURCE_DIR, 'config', f), path.join(etc, f));
+    const users = JSON.parse(fs.readFileSync(path.join(etc, 'users.json'), 'utf8'));
+    users.users.push({ id: 'user_installed', email: 'i@example.com', displayName: 'Only In The Copy', avatarId: 'duck' });
+    fs.writeFileSync(path.join(etc, 'users.json'), JSON.stringify(users));
+    const server = await startServer({ cwd: '/', args: ['--config', path.join(etc, 'switchboard.json')],
+                                       env: { SWITCHBOARD_DATA_DIR: null } });
+    const session = expectOk(await api(server, 'POST', '/api/auth/login', { body: { userId: 'user_installed' } }));
+    const sent = await api(server, 'POST', '/api/rooms/general/messages',
+                           { token: session.sessionId, body: { content: 'from an installed server' } });
+    assert.equal(sent.status, 201, sent.text);
+    await server.stop();
+    // The shipped file's data.dir is "../data": next to the folder that holds the file, not under /.
+    assert.ok(fs.existsSync(path.join(etc, '..', 'data', 'history.db')), 'history.db where data.dir points');
+    assert.ok(!fs.existsSync('/data/history.db'), 'nothing written relative to the working directory');
+  });
+
+  it('with a config file that names no data files, serves the seeded accounts built into the binary', async () => {
+    const etc = fs.mkdtempSync(path.join(tmp, 'bare-'));
+    fs.writeFileSync(path.join(etc, 'switchboard.json'), '{"chat": {"winks": ["wave"]}}');
+    const server = await startServer({ cwd: '/', args: ['--config', path.join(etc, 'switchboard.json')] });
+    const session = expectOk(await api(server, 'POST', '/api/auth/login', { body: { userId: 'user_1' } }));
+    assert.equal(session.user.id, 'user_1');
+    const listed = expectOk(await api(server, 'GET', '/api/users', { token: session.sessionId }));
+    assert.ok(listed.some((u) => u.id === 'user_20'), 'all twenty seeded accounts');
+    await server.stop();
+  });
+});

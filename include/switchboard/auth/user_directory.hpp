@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::auth {
@@ -31,9 +32,11 @@ struct BotPersona {
 // read it.
 class UserDirectory final {
  public:
-  // Throws std::runtime_error naming the file and the problem.
-  static UserDirectory load(const std::filesystem::path& users_file,
-                            const std::filesystem::path& personas_file);
+  // Throws std::runtime_error naming the file and the problem. An empty path means the copy built into the
+  // binary (config/users.json, config/personas.json at build time).
+  static UserDirectory load(std::filesystem::path users_file, std::filesystem::path personas_file);
+  static std::string_view embedded_users_json();  // generated: cmake/GenerateEmbeddedSeed.cmake
+  static std::string_view embedded_personas_json();
   UserDirectory(std::vector<Account> humans, std::vector<BotPersona> bots);
 
   const std::vector<Account>& humans() const { return humans_; }

@@ -142,8 +142,8 @@ struct Config {
 
   struct Data {
     std::string dir = "./data";
-    std::string users_file = "config/users.json";
-    std::string personas_file = "config/personas.json";
+    std::string users_file;     // empty: the seeded accounts built into the binary
+    std::string personas_file;  // empty: the bot personas built into the binary
   } data;
 
   struct Log {

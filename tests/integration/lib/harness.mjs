@@ -133,7 +133,7 @@ export const DEFAULT_TEST_CONFIG = { 'security.login_per_10s': 100000, 'log.leve
  * variables. Resolves once the bound port is known (port file, or the "listening on http://HOST:PORT" log line).
  */
 export async function startServer({ config = {}, env = {}, args = [], listen = '127.0.0.1:0',
-                                    startTimeoutMs = 30_000 } = {}) {
+                                    startTimeoutMs = 30_000, cwd = SOURCE_DIR } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-it-'));
   const dataDir = path.join(tmp, 'data');
   fs.mkdirSync(dataDir);
@@ -143,13 +143,17 @@ export async function startServer({ config = {}, env = {}, args = [], listen = '
   for (const [k, v] of Object.entries({ ...DEFAULT_TEST_CONFIG, ...config })) childEnv[envName(k)] = configValue(v);
   childEnv.SWITCHBOARD_DATA_DIR = dataDir;
   childEnv.SWITCHBOARD_SERVER_PORT_FILE = portFile;
-  Object.assign(childEnv, env);
+  // A null value removes a variable the harness would set (to test what the config file says instead).
+  for (const [k, v] of Object.entries(env)) {
+    if (v === null) delete childEnv[k];
+    else childEnv[k] = v;
+  }
 
   const fullArgs = ['--config', path.join(SOURCE_DIR, 'config', 'switchboard.json')];
   if (listen) fullArgs.push('--listen', listen);
   fullArgs.push(...args);
 
-  const proc = spawn(binaryPath(), fullArgs, { cwd: SOURCE_DIR, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(binaryPath(), fullArgs, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let logText = '';
   proc.stdout.setEncoding('utf8');
   proc.stderr.setEncoding('utf8');

@@ -27,6 +27,39 @@ TEST(Config, ShippedFileLoadsWithDefaults) {
   EXPECT_EQ(c.chat.rooms[1].name, "Music 🎵");
 }
 
+TEST(Config, RelativePathsInTheFileAreRelativeToItsFolder) {
+  const auto folder = std::filesystem::temp_directory_path() / ("sb_paths_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder / "etc" / "tls");
+  std::ofstream(folder / "etc" / "tls" / "cert.pem") << "(validation only checks that it can be read)";
+  std::ofstream(folder / "etc" / "tls" / "key.pem") << "(validation only checks that it can be read)";
+  const auto path = folder / "etc" / "switchboard.json";
+  std::ofstream(path)
+      << R"({"data": {"dir": "../state", "users_file": "users.json", "personas_file": "/abs/p.json"},
+                            "server": {"tls_cert_file": "tls/cert.pem", "tls_key_file": "tls/key.pem",
+                                       "web_root": ""}})";
+  // From a relative --config too: the folder is made absolute first.
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(folder);
+  Config c = load("etc/switchboard.json", true, {}, {});
+  std::filesystem::current_path(cwd);
+  const auto canonical = std::filesystem::weakly_canonical(folder);
+  EXPECT_EQ(std::filesystem::path(c.data.dir), canonical / "state");
+  EXPECT_EQ(std::filesystem::path(c.data.users_file), canonical / "etc" / "users.json");
+  EXPECT_EQ(c.data.personas_file, "/abs/p.json") << "absolute paths stay as they are";
+  EXPECT_EQ(std::filesystem::path(c.server.tls_cert_file), canonical / "etc" / "tls" / "cert.pem");
+  EXPECT_EQ(c.server.web_root, "") << "empty means unset, not the folder";
+
+  // The environment and flags are relative to the working directory, as in a shell; defaults stay as they
+  // are.
+  c = load(path, true, {{"SWITCHBOARD_DATA_DIR", "rel"}}, {{"data.users_file", "u.json"}});
+  EXPECT_EQ(c.data.dir, "rel");
+  EXPECT_EQ(c.data.users_file, "u.json");
+  c = load(folder / "missing.json", false, {}, {});
+  EXPECT_EQ(c.data.dir, Config{}.data.dir);
+  EXPECT_EQ(c.data.users_file, "") << "empty: the built-in accounts";
+  std::filesystem::remove_all(folder);
+}
+
 TEST(Config, ShippedFileDocumentsEveryKey) {
   std::ifstream in(kShipped);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
