@@ -6,6 +6,7 @@
 
 #include "switchboard/app/app.hpp"
 #include "switchboard/config/config.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace {
 
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
     switchboard::app::App app(std::move(config));
     return app.run();
   } catch (const std::exception& e) {
-    spdlog::get("app")->critical("start-up failed: {}", e.what());
+    switchboard::util::logger("app")->critical("start-up failed: {}", e.what());
     spdlog::shutdown();
     std::cerr << "switchboard: start-up failed: " << e.what() << "\n";
     return 1;

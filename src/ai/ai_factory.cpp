@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "ai_log.hpp"
 #include "switchboard/ai/memory_quota_store.hpp"
 #include "switchboard/ai/openai_provider.hpp"
 #include "switchboard/ai/workers_ai_provider.hpp"
 #include "switchboard/http_client/http_client.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::ai {
 
@@ -47,12 +47,13 @@ std::shared_ptr<BotOrchestrator> make_bot_gateway(const config::Config& config,
 
   auto provider = ai.enabled ? make_llm_provider(config, http) : nullptr;
   if (!ai.enabled) {
-    ai_logger()->info("AI bots are switched off (ai.enabled=false)");
+    util::logger("ai")->info("AI bots are switched off (ai.enabled=false)");
   } else if (!provider) {
-    ai_logger()->warn("no AI provider configured: bots will answer with a system message naming ai.provider");
+    util::logger("ai")->warn(
+        "no AI provider configured: bots will answer with a system message naming ai.provider");
   } else {
     // Never the key; the base URL is an operator setting and carries none.
-    ai_logger()->info(
+    util::logger("ai")->info(
         "AI provider {} model {} at {}", provider->name(), ai.model,
         http_client::redact_url(ai.base_url.empty() ? WorkersAiProvider::kDefaultBaseUrl : ai.base_url));
   }

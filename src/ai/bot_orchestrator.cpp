@@ -9,13 +9,13 @@
 #include <boost/asio/strand.hpp>
 #include <mutex>
 
-#include "ai_log.hpp"
 #include "switchboard/ai/bot_trigger.hpp"
 #include "switchboard/ai/delta_coalescer.hpp"
 #include "switchboard/ai/prompt_builder.hpp"
 #include "switchboard/ai/reply_post_processor.hpp"
 #include "switchboard/analytics/events.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::ai {
@@ -225,8 +225,8 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
     // The same id as the deltas, so clients replace any partial text with the apology.
     room_->bot_reply(bot_.account.id, reply_id_,
                      bot_.apology.empty() ? BotOrchestrator::kGenericApology : bot_.apology);
-    ai_logger()->warn("bot {} reply failed: provider={} kind={} status={} detail={}", bot_.account.id,
-                      shared_->provider_name(), to_string(kind), status, detail);
+    util::logger("ai")->warn("bot {} reply failed: provider={} kind={} status={} detail={}", bot_.account.id,
+                             shared_->provider_name(), to_string(kind), status, detail);
     conclude(Outcome::kError, kind);
   }
 
@@ -258,7 +258,7 @@ class BotReply final : public std::enable_shared_from_this<BotReply> {
     deadline_timer_.cancel();
     --shared_->active;
     const auto latency_ms = util::steady_ms() - started_ms_;
-    ai_logger()->info(
+    util::logger("ai")->info(
         "bot invocation: bot={} provider={} room={} outcome={}{}{} latency_ms={} tokens={} reply_bytes={}",
         bot_.account.id, shared_->provider_name(), room_id_, analytics::Metrics::to_string(outcome),
         kind == LlmErrorKind::kNone ? "" : " kind=", kind == LlmErrorKind::kNone ? "" : to_string(kind),
@@ -314,8 +314,8 @@ void BotOrchestrator::on_human_chat(std::shared_ptr<chat::BotRoomHandle> room, c
   if (!s.provider) {
     ++s.no_provider;
     room->bot_system(bot->account.id, kNoProviderText);
-    ai_logger()->info("bot invocation: bot={} provider=none room={} outcome=no_provider", bot->account.id,
-                      info.id);
+    util::logger("ai")->info("bot invocation: bot={} provider=none room={} outcome=no_provider",
+                             bot->account.id, info.id);
     s.observe(message.sender_id, bot->account.id, analytics::Metrics::AiOutcome::kNoProvider,
               LlmErrorKind::kNone, 0, -1, 0);
     return;
@@ -325,8 +325,9 @@ void BotOrchestrator::on_human_chat(std::shared_ptr<chat::BotRoomHandle> room, c
     ++s.failed;
     ++s.failures[static_cast<std::size_t>(LlmErrorKind::kOverloaded)];
     room->bot_reply(bot->account.id, util::uuid_v4(), bot->apology.empty() ? kGenericApology : bot->apology);
-    ai_logger()->warn("bot invocation: bot={} provider={} room={} outcome=busy ({} replies in progress)",
-                      bot->account.id, s.provider_name(), info.id, s.active.load());
+    util::logger("ai")->warn(
+        "bot invocation: bot={} provider={} room={} outcome=busy ({} replies in progress)", bot->account.id,
+        s.provider_name(), info.id, s.active.load());
     s.observe(message.sender_id, bot->account.id, analytics::Metrics::AiOutcome::kBusy,
               LlmErrorKind::kOverloaded, 0, -1, 0);
     return;

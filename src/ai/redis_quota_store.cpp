@@ -5,6 +5,7 @@
 #include "switchboard/redis/redis_client.hpp"
 #include "switchboard/redis/redis_keys.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::ai {
 namespace {
@@ -41,8 +42,7 @@ void RedisQuotaStore::try_consume(const std::string& user_id, const QuotaLimits&
       {std::to_string(limits.per_user), std::to_string(limits.global), std::to_string(kKeyTtlSeconds)},
       [done = std::move(done)](std::error_code ec, redis::RedisReply reply) {
         if (ec) {
-          static const auto logger = spdlog::get("ai") ? spdlog::get("ai") : spdlog::default_logger();
-          logger->warn("bot quota unavailable: {}", ec.message());
+          util::logger("ai")->warn("bot quota unavailable: {}", ec.message());
           return done(QuotaDecision::kUnavailable);
         }
         switch (reply.as_integer().value_or(-1)) {

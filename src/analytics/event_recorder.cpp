@@ -10,16 +10,14 @@
 
 #include "switchboard/analytics/metrics.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::analytics {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("analytics") ? spdlog::get("analytics") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"analytics"};
 
 }  // namespace
 

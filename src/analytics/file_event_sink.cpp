@@ -7,14 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::analytics {
 namespace {
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("analytics") ? spdlog::get("analytics") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"analytics"};
 
 }  // namespace
 

@@ -9,16 +9,14 @@
 #include "switchboard/http_client/http_client.hpp"
 #include "switchboard/redis/reconnect_backoff.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::analytics {
 namespace {
 
 namespace http = switchboard::http_client;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("analytics") ? spdlog::get("analytics") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"analytics"};
 
 bool retryable(const http::Response& r) {
   if (!r.ok())

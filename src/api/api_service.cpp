@@ -10,6 +10,7 @@
 #include "switchboard/api/room_socket.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
 
@@ -288,8 +289,8 @@ void ApiService::finish_login(HttpRequest& req, Respond respond, session::Sessio
     if (!guest_name.empty()) deps_.sessions->bind_guest_name(guest_name, id.token_hash);
     deps_.profiles->set_connected(id.user_id(), true);  // signed in: reachable until the session ends
     deps_.presence->signed_in(id.user_id());            // on every instance sharing Redis, too
-    spdlog::get("auth")->info("request {} login user={} guest={}", req.request_id, id.user_id(),
-                              id.record.is_guest);
+    util::logger("auth")->info("request {} login user={} guest={}", req.request_id, id.user_id(),
+                               id.record.is_guest);
     if (deps_.events)
       deps_.events->record(analytics::events::login_success(id.user_id(), id.record.is_guest));
     respond(success(req, auth_session_json(session_id, id)));
@@ -486,12 +487,12 @@ void ApiService::delete_my_messages(HttpRequest& req, Respond respond) {
     const std::string user_id = id.user_id();
     deps_.rooms->delete_messages_of(user_id, [req, respond, user_id](std::error_code ec) {
       if (ec) {
-        spdlog::get("api")->error("request {} deleting the messages of {} failed: {}", req.request_id,
-                                  user_id, ec.message());
+        util::logger("api")->error("request {} deleting the messages of {} failed: {}", req.request_id,
+                                   user_id, ec.message());
         return respond(failure(req, ErrorCode::kUnavailable,
                                "Your messages could not be deleted right now; try again in a few seconds."));
       }
-      spdlog::get("api")->info("request {} deleted the messages of {}", req.request_id, user_id);
+      util::logger("api")->info("request {} deleted the messages of {}", req.request_id, user_id);
       respond(success(req, {{"deleted", true}}));
     });
   });

@@ -32,6 +32,7 @@
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/cpus.hpp"
 #include "switchboard/util/handler_guard.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::app {
@@ -106,7 +107,7 @@ void App::Impl::build() {
                                  ? analytics::Metrics::RedisLink::kCommands
                                  : analytics::Metrics::RedisLink::kSubscriber,
                              up);
-      const auto logger = spdlog::get("redis");
+      const auto logger = util::logger("redis");
       if (up)
         logger->info("{} link to Redis is up", redis::to_string(link));
       else
@@ -182,7 +183,7 @@ void App::Impl::build() {
     });
   }
   sessions->set_ended_hook([weak_presence, events = events](const session::Identity& id, bool logged_out) {
-    spdlog::get("auth")->info("session of {} ended ({})", id.user_id(), logged_out ? "logout" : "expired");
+    util::logger("auth")->info("session of {} ended ({})", id.user_id(), logged_out ? "logout" : "expired");
     if (auto p = weak_presence.lock()) p->session_ended(id.user_id(), id.record.is_guest);
     if (events) {
       const double age_s = id.record.created_at > 0 ? (util::now_ms() - id.record.created_at) / 1000.0 : 0;
@@ -217,7 +218,7 @@ void App::Impl::build_session_store() {
   }
   memory_sessions = std::make_shared<session::MemorySessionStore>();
   if (std::string error; !memory_sessions->load(session_snapshot_path(), error))
-    spdlog::get("session")->warn("sessions not restored: {}", error);
+    util::logger("session")->warn("sessions not restored: {}", error);
   sessions = std::make_shared<session::SessionService>(memory_sessions, options);
 }
 
@@ -244,17 +245,17 @@ void App::Impl::restore_signed_in_users() {
     adopt_session(session::Identity{hash, record});
     ++restored;
   }
-  if (restored) spdlog::get("session")->info("restored {} sessions from the last clean shutdown", restored);
+  if (restored) util::logger("session")->info("restored {} sessions from the last clean shutdown", restored);
 }
 
 void App::Impl::start() {
   const auto port = server->start();
   const auto colon = config.server.listen.rfind(':');
   const auto host = config.server.listen.substr(0, colon);
-  spdlog::get("app")->info("switchboard {} listening on {}://{}:{} ({} threads, history: {}, sessions: {})",
-                           SWITCHBOARD_VERSION, config.server.tls_cert_file.empty() ? "http" : "https", host,
-                           port, threads, store::effective_history_backend(config),
-                           redis ? "redis" : "memory");
+  util::logger("app")->info("switchboard {} listening on {}://{}:{} ({} threads, history: {}, sessions: {})",
+                            SWITCHBOARD_VERSION, config.server.tls_cert_file.empty() ? "http" : "https", host,
+                            port, threads, store::effective_history_backend(config),
+                            redis ? "redis" : "memory");
   if (!config.server.port_file.empty()) {
     // Write then rename, so a reader never sees a half-written port.
     const std::string tmp = config.server.port_file + ".tmp";
@@ -262,22 +263,22 @@ void App::Impl::start() {
     std::rename(tmp.c_str(), config.server.port_file.c_str());
   }
   if (!config.ai.enabled) {
-    spdlog::get("ai")->info("AI bots are switched off (ai.enabled=false)");
+    util::logger("ai")->info("AI bots are switched off (ai.enabled=false)");
   } else if (config.ai.provider.empty()) {
-    spdlog::get("ai")->warn(
+    util::logger("ai")->warn(
         "no AI provider configured: bots show as offline; set ai.provider to enable replies");
   }
   if (config.turnstile.secret_key.empty())
-    spdlog::get("security")->warn("turnstile.secret_key is not set: logins are not protected by Turnstile");
+    util::logger("security")->warn("turnstile.secret_key is not set: logins are not protected by Turnstile");
   else if (config.turnstile.site_key.empty())
-    spdlog::get("security")
+    util::logger("security")
         ->warn(
             "turnstile.secret_key is set but turnstile.site_key is not: the web UI shows no widget, so its "
             "logins will be refused");
   if (redis) redis->start();
   if (events) {
     events->start();
-    spdlog::get("analytics")
+    util::logger("analytics")
         ->info("analytics events go to the {} sink (dataset {})", events->sink_name(),
                config.analytics.dataset);
   }
@@ -298,7 +299,7 @@ void App::Impl::schedule_sweep() {
 }
 
 void App::Impl::begin_shutdown(int signal_number) {
-  spdlog::get("app")->info("signal {} received: draining", signal_number);
+  util::logger("app")->info("signal {} received: draining", signal_number);
   draining = true;  // /readyz answers 503 from now on
   sweep_timer.cancel();
   server->stop_accepting();
@@ -312,7 +313,7 @@ void App::Impl::begin_shutdown(int signal_number) {
 
 void App::Impl::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
   if (server->websocket_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
-    spdlog::get("app")->info("drained ({} websockets left); stopping", server->websocket_count());
+    util::logger("app")->info("drained ({} websockets left); stopping", server->websocket_count());
     // The flush gets what is left of the budget plus a second, and at most 5 s (a stalled collector).
     return flush_then_stop(std::min(deadline + std::chrono::seconds(1),
                                     std::chrono::steady_clock::now() + std::chrono::seconds(5)));
@@ -368,8 +369,8 @@ int App::run() {
   if (impl_->events) impl_->events->stop(std::chrono::milliseconds(1000));
   if (std::string error;
       impl_->memory_sessions && !impl_->memory_sessions->save(impl_->session_snapshot_path(), error))
-    spdlog::get("session")->warn("sessions not saved: {}", error);
-  spdlog::get("app")->info("stopped");
+    util::logger("session")->warn("sessions not saved: {}", error);
+  util::logger("app")->info("stopped");
   spdlog::shutdown();
   return 0;
 }

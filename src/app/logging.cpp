@@ -44,7 +44,7 @@ void init_logging(const config::Config::Log& log) {
   }
   const auto level = spdlog::level::from_str(log.level);
   for (const char* name : {"app", "net", "api", "auth", "chat", "presence", "session", "store", "ai", "redis",
-                           "security", "analytics"}) {
+                           "security", "analytics", "http_client"}) {
     auto logger = std::make_shared<spdlog::async_logger>(name, sink, spdlog::thread_pool(),
                                                          spdlog::async_overflow_policy::overrun_oldest);
     logger->set_level(level);

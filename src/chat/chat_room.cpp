@@ -12,6 +12,7 @@
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
 
@@ -27,10 +28,7 @@ constexpr std::size_t kMaxResumeMessages = 5000;
 // The type of the frames that carry rosters between instances (never sent to a client).
 constexpr const char* kRosterFrameType = "_roster";
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("chat") ? spdlog::get("chat") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"chat"};
 
 json system_frame(const std::string& room_id, const std::string& text) {
   return {{"type", "system"}, {"content", text}, {"roomId", room_id}, {"timestamp", util::now_ms()}};

@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "switchboard/util/log.hpp"
+
 #ifndef SWITCHBOARD_VERSION
 #define SWITCHBOARD_VERSION "dev"
 #endif
@@ -27,17 +29,7 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<spdlog::logger> logger() {
-  constexpr const char* kName = "http_client";
-  if (auto existing = spdlog::get(kName)) return existing;
-  auto created = spdlog::default_logger()->clone(kName);
-  try {
-    spdlog::register_logger(created);
-  } catch (const spdlog::spdlog_ex&) {
-    if (auto existing = spdlog::get(kName)) return existing;  // another thread registered it first
-  }
-  return created;
-}
+constexpr util::AreaLogger log{"http_client"};
 
 void global_init_once() {
   // curl_global_init is not guaranteed thread-safe on every build; the first client pays for it once.
@@ -328,7 +320,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
         return CURL_WRITEFUNC_ERROR;
       }
     } catch (const std::exception& e) {
-      logger()->error("chunk handler of request {} threw: {}", t->id, e.what());
+      log()->error("chunk handler of request {} threw: {}", t->id, e.what());
       t->chunk_threw = true;
       return CURL_WRITEFUNC_ERROR;
     }
@@ -349,7 +341,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
       asio::posix::stream_descriptor d(strand_, fd);  // registers fd with the reactor; throws on failure
       sockets_[fd] = std::make_shared<Socket>(std::move(d), fd, true);
     } catch (const std::exception& e) {
-      logger()->error("cannot watch a new socket: {}", e.what());
+      log()->error("cannot watch a new socket: {}", e.what());
       ::close(fd);
       return CURL_SOCKET_BAD;
     }
@@ -407,7 +399,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
       boost::system::error_code ec;
       d.assign(fd, ec);
       if (ec) {
-        logger()->error("cannot watch curl socket {}: {}", fd, ec.message());
+        log()->error("cannot watch curl socket {}: {}", fd, ec.message());
         return;
       }
       s = std::make_shared<Socket>(std::move(d), fd, false);
@@ -475,7 +467,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
     if (shut_down_) return fail(std::move(t), HttpError::kShutdown, "the HTTP client is shutting down");
     if (active_.size() < options_.max_concurrent) return launch(std::move(t));
     if (queue_.size() >= options_.max_queued) {
-      logger()->warn("outside request refused: {} in flight and {} queued", active_.size(), queue_.size());
+      log()->warn("outside request refused: {} in flight and {} queued", active_.size(), queue_.size());
       return fail(std::move(t), HttpError::kOverloaded, "too many outside requests at once");
     }
     queue_.push_back(std::move(t));
@@ -538,7 +530,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
       t->easy = nullptr;
       return fail(std::move(t), HttpError::kOther, "curl_multi_add_handle failed");
     }
-    logger()->debug("request {} started: {} {}", t->id, r.method, redact_url(r.url));
+    log()->debug("request {} started: {} {}", t->id, r.method, redact_url(r.url));
     active_.emplace(t->id, std::move(t));
     in_flight_count_ = active_.size();
   }
@@ -611,11 +603,11 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
   void deliver(std::unique_ptr<Transfer> t, Response r) {
     r.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t->created);
     if (r.ok()) {
-      logger()->debug("request {} done: {} {} -> {} in {} ms", t->id, t->request.method,
-                      redact_url(t->request.url), r.status, r.elapsed.count());
+      log()->debug("request {} done: {} {} -> {} in {} ms", t->id, t->request.method,
+                   redact_url(t->request.url), r.status, r.elapsed.count());
     } else {
-      logger()->debug("request {} failed: {} {} -> {} ({}) after {} ms", t->id, t->request.method,
-                      redact_url(t->request.url), to_string(r.error), r.error_message, r.elapsed.count());
+      log()->debug("request {} failed: {} {} -> {} ({}) after {} ms", t->id, t->request.method,
+                   redact_url(t->request.url), to_string(r.error), r.error_message, r.elapsed.count());
     }
     auto handler = std::move(t->on_response);
     t.reset();
@@ -623,7 +615,7 @@ class HttpClient::Impl final : public std::enable_shared_from_this<HttpClient::I
     try {
       handler(std::move(r));
     } catch (const std::exception& e) {
-      logger()->error("response handler threw: {}", e.what());
+      log()->error("response handler threw: {}", e.what());
     }
   }
 

@@ -9,6 +9,7 @@
 #include "switchboard/api/envelope.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/handler_guard.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 #include "switchboard/util/utf8.hpp"
 #include "websocket_session.hpp"
@@ -16,10 +17,7 @@
 namespace switchboard::net {
 namespace {
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("net") ? spdlog::get("net") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"net"};
 
 // Refusals logged at most this often: a flood must not flood the log too (each one still has its access
 // line).

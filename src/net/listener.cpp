@@ -6,6 +6,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "http_session.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::net {
 
@@ -50,7 +51,7 @@ void Listener::on_accept(boost::system::error_code ec, boost::asio::ip::tcp::soc
   if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     // Out of file descriptors and the like: log, keep accepting.
-    spdlog::get("net")->warn("accept failed: {}", ec.message());
+    util::logger("net")->warn("accept failed: {}", ec.message());
   } else {
     boost::system::error_code ignored;
     auto lease = edge_->limiter->admit();

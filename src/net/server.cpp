@@ -8,6 +8,7 @@
 #include "connection_registry.hpp"
 #include "edge.hpp"
 #include "listener.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::net {
 
@@ -36,7 +37,7 @@ std::uint16_t Server::start() {
   // Past the descriptor limit accept() fails before the cap can answer "try again later"; say so up front.
   if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
                       limit.rlim_cur < config_.security.max_connections)
-    spdlog::get("net")->warn(
+    util::logger("net")->warn(
         "security.max_connections is {} but this process may open only {} files (ulimit -n); raise the limit "
         "or lower the cap",
         config_.security.max_connections, static_cast<unsigned long long>(limit.rlim_cur));

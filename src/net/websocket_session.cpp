@@ -9,6 +9,7 @@
 
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/handler_guard.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::net {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 // How long a close handshake may take before the socket is simply dropped.
 constexpr std::int64_t kCloseGraceMs = 3000;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("net") ? spdlog::get("net") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"net"};
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/handler_guard.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::presence {
 
@@ -16,10 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("presence") ? spdlog::get("presence") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"presence"};
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "switchboard/redis/redis_keys.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/utf8.hpp"
 
 namespace switchboard::presence {
@@ -14,10 +15,7 @@ namespace {
 
 namespace keys = redis::keys;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("presence") ? spdlog::get("presence") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"presence"};
 
 // The hash field holding the seq of the instance's latest publication; user ids never start with '#'.
 constexpr const char* kVersionField = "#version";

@@ -20,8 +20,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "redis_log.hpp"
 #include "switchboard/redis/reconnect_backoff.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::redis {
 namespace asio = boost::asio;
@@ -378,7 +378,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
     c.backoff.reset();
     c.scripts_sent.clear();  // a new connection, perhaps to a restarted server without our scripts
     c.failure_logged = false;
-    redis_logger()->info("{} connection to {} is up", to_string(c.kind), options_.url.redacted());
+    util::logger("redis")->info("{} connection to {} is up", to_string(c.kind), options_.url.redacted());
     if (c.kind == Link::kSubscriber) {
       resubscribe_all();
     } else {
@@ -399,7 +399,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
     if (c.kind == Link::kSubscriber) unconfirm_all(RedisErrc::kConnectionLost);
     c.state = Conn::State::kWaiting;
     const Ms delay = c.backoff.next();
-    auto log = redis_logger();
+    auto log = util::logger("redis");
     if (was_up) {
       log->warn("{} connection to {} lost ({}); reconnecting", to_string(c.kind), options_.url.redacted(),
                 detail);
@@ -435,7 +435,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
       try {
         state_handler_(c.kind, up);
       } catch (const std::exception& e) {
-        redis_logger()->error("Redis state handler threw: {}", e.what());
+        util::logger("redis")->error("Redis state handler threw: {}", e.what());
       }
     }
   }
@@ -617,7 +617,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
       try {
         h(message);
       } catch (const std::exception& e) {
-        redis_logger()->error("handler for Redis channel {} threw: {}", message.channel, e.what());
+        util::logger("redis")->error("handler for Redis channel {} threw: {}", message.channel, e.what());
       }
     }
   }
@@ -721,7 +721,7 @@ class RedisClient::Impl final : public std::enable_shared_from_this<RedisClient:
     try {
       ack(ec);
     } catch (const std::exception& e) {
-      redis_logger()->error("Redis subscription ack handler threw: {}", e.what());
+      util::logger("redis")->error("Redis subscription ack handler threw: {}", e.what());
     }
   }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/http_client/http_client.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::security {
@@ -19,10 +20,7 @@ constexpr std::chrono::milliseconds kMinRetryBudget{250};
 // A siteverify answer is a few hundred bytes; anything large is not one.
 constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("security") ? spdlog::get("security") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"security"};
 
 TurnstileResult rejected(std::string reason, std::string message) {
   return {TurnstileOutcome::kRejected, std::move(message), std::move(reason), false};

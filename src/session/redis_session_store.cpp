@@ -8,6 +8,7 @@
 #include "switchboard/redis/redis_keys.hpp"
 #include "switchboard/util/clock.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 #include "switchboard/util/random.hpp"
 
 namespace switchboard::session {
@@ -58,10 +59,7 @@ return removed
   return script;
 }
 
-std::shared_ptr<spdlog::logger> session_logger() {
-  static const auto logger = spdlog::get("session") ? spdlog::get("session") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"session"};
 
 std::string ttl_arg(std::chrono::seconds ttl) {
   return std::to_string(std::max<std::int64_t>(1, ttl.count()));
@@ -148,7 +146,7 @@ void RedisSessionStore::lookup(const std::string& token_hash, LookupDone done) {
                     return done(RedisErrc::kUnexpectedReply, std::nullopt);
                   auto record = decode_record(reply.elements[0].str);
                   if (!record) {
-                    session_logger()->warn("unreadable session record in Redis; treating it as expired");
+                    log()->warn("unreadable session record in Redis; treating it as expired");
                     return done({}, std::nullopt);
                   }
                   // PTTL: -2 gone (expired between the two calls cannot happen in a script), -1 no TTL.
@@ -169,14 +167,13 @@ void RedisSessionStore::touch(const std::string& token_hash, std::chrono::second
         if (!reply.is_text()) return done(RedisErrc::kUnexpectedReply, std::nullopt);
         auto record = decode_record(reply.str);
         if (!record) {
-          session_logger()->warn("unreadable session record in Redis; treating it as expired");
+          log()->warn("unreadable session record in Redis; treating it as expired");
           return done({}, std::nullopt);
         }
         record->expires_at = util::now_ms() + ttl_ms(ttl);
         client->eval(slide_pointer_script(), {redis::keys::user_session(record->user_id)},
                      {token_hash, ttl_arg(ttl)}, [](std::error_code pointer_ec, RedisReply) {
-                       if (pointer_ec)
-                         session_logger()->debug("sliding user_session failed: {}", pointer_ec.message());
+                       if (pointer_ec) log()->debug("sliding user_session failed: {}", pointer_ec.message());
                      });
         done({}, std::move(record));
       });
@@ -207,7 +204,7 @@ redis::RedisClient::SubscriptionId RedisSessionStore::subscribe_ended(EndedHandl
       [handler = std::move(handler), self_id = instance_id_](const redis::PubSubMessage& message) {
         auto ended = decode_ended(message.payload);
         if (!ended) {
-          session_logger()->warn("ignoring a malformed announcement on {}", message.channel);
+          log()->warn("ignoring a malformed announcement on {}", message.channel);
           return;
         }
         ended->from_this_instance = ended->origin == self_id;

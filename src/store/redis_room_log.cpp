@@ -7,16 +7,14 @@
 
 #include "switchboard/redis/redis_keys.hpp"
 #include "switchboard/util/json_text.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::store {
 namespace {
 
 namespace keys = redis::keys;
 
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = spdlog::get("redis") ? spdlog::get("redis") : spdlog::default_logger();
-  return logger;
-}
+constexpr util::AreaLogger log{"redis"};
 
 // KEYS: seq, messages, ids, sender index. ARGV: message id, frame JSON, channel, origin, room id.
 // A known id answers {0, seq, stored frame} (a retried send); otherwise the message gets the next seq, is

@@ -22,6 +22,7 @@
 
 #include "switchboard/store/store_error.hpp"
 #include "switchboard/util/clock.hpp"
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::store {
 namespace {
@@ -182,10 +183,7 @@ std::vector<chat::Message> read_messages(sqlite3* db, sqlite3_stmt* s) {
   }
 }
 
-std::shared_ptr<spdlog::logger> store_logger() {
-  auto log = spdlog::get("store");
-  return log ? log : spdlog::default_logger();
-}
+constexpr util::AreaLogger store_log{"store"};
 
 // The queued write operations.
 struct AppendOp {
@@ -232,7 +230,7 @@ using ReadOp = std::function<void(Reader*, std::error_code)>;
 struct SqliteHistoryStore::Impl {
   Options options;
   std::string path;  // for messages
-  std::shared_ptr<spdlog::logger> log = store_logger();
+  std::shared_ptr<spdlog::logger> log = store_log();  // opened after logging is set up
 
   // Writer side. The connection and statements are touched only by the writer thread once it runs.
   DbPtr wdb;

@@ -1,10 +1,10 @@
 #include "switchboard/util/handler_guard.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <array>
 #include <atomic>
 #include <stdexcept>
+
+#include "switchboard/util/log.hpp"
 
 namespace switchboard::util {
 namespace {
@@ -29,10 +29,7 @@ const char* to_string(HandlerSite site) {
 
 void report_handler_exception(HandlerSite site, std::string_view context, std::string_view what) {
   counts[static_cast<std::size_t>(site)].fetch_add(1, std::memory_order_relaxed);
-  // Looked up each time (this is a rare path): before logging is set up the default logger takes the line.
-  auto logger = spdlog::get("app");
-  if (!logger) logger = spdlog::default_logger();
-  if (!logger) return;
+  const auto logger = util::logger("app");
   try {
     logger->error("{} handler for {} threw: {}; that one {} is lost, the server goes on", to_string(site),
                   context, what,
