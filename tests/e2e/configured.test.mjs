@@ -103,8 +103,22 @@ describe('web UI: configured features', { timeout: 300_000 }, () => {
     await signIn(p, { userId: 'user_14' });
     await openConversation(p, 'room-music', 'music');
     const win = conversation(p, 'music');
+    const olderRequests = [];
+    p.page.on('request', (r) => { if (/\/api\/rooms\/music\/messages\?before=/.test(r.url())) olderRequests.push(r.url()); });
     await win.locator('[data-testid=message-text]', { hasText: 'old message 30' }).waitFor();
+    // Nothing older until the reader scrolls: let the page run the frames in which it pins the newest line into view
+    // and delivers the scroll events that causes (the history overflows this pane by 1 px, so pinning leaves it near
+    // the top), and renders whatever those started. A window that loads by itself shows "Loading older messages…"
+    // or the older messages by then, instead of the "Show older messages" button.
+    await p.page.evaluate(() => new Promise((resolve) => {
+      let frames = 3;
+      const tick = () => (--frames ? requestAnimationFrame(tick) : resolve());
+      requestAnimationFrame(tick);
+    }));
+    assert.equal(await win.locator('[data-testid=loading-older]').count(), 0, 'no older page requested before the scroll');
+    assert.equal(await win.locator('[data-testid=load-older]').count(), 1, 'older history still on offer');
     assert.equal(await win.locator('[data-testid=message-text]', { hasText: /^old message 1$/ }).count(), 0);
+    assert.deepEqual(olderRequests, []);
     const [resp] = await Promise.all([
       p.page.waitForResponse((r) => /\/api\/rooms\/music\/messages\?before=/.test(r.url())),
       win.locator('[data-testid=history]').evaluate((el) => {
@@ -118,6 +132,7 @@ describe('web UI: configured features', { timeout: 300_000 }, () => {
     const texts = await win.locator('[data-testid=message-text]').allTextContents();
     const numbers = texts.filter((t) => t.startsWith('old message')).map((t) => Number(t.split(' ')[2]));
     assert.deepEqual(numbers, Array.from({ length: 30 }, (_, i) => i + 1), 'all thirty, in order, once');
+    assert.equal(olderRequests.length, 1, `one older page, on the scroll: ${olderRequests.join(' ')}`);
     await p.context.close();
   });
 

@@ -34,6 +34,8 @@ std::string payload(std::size_t i) {
 
 class FrameOutputStreamTest : public ::testing::Test {
  protected:
+  static constexpr int kSocketBuffer = 64 * 1024;  // the kernel doubles it for its bookkeeping
+
   void SetUp() override {
     tcp::acceptor acceptor(ioc_, {asio::ip::make_address("127.0.0.1"), 0});
     tcp::socket accepted(ioc_);
@@ -41,6 +43,12 @@ class FrameOutputStreamTest : public ::testing::Test {
     acceptor.accept(accepted);
     accepted.set_option(tcp::no_delay(true));  // as the listener sets it
     client_.next_layer().socket().set_option(tcp::no_delay(true));
+    // Fixed, small socket buffers: the tests below need the server's writes to stall while the client does
+    // not read, and left to autotuning how much the kernel takes depends on the machine (the send buffer
+    // grows to net.ipv4.tcp_wmem's maximum, 4 MiB on Debian 12 and more elsewhere). Setting them turns
+    // autotuning off.
+    accepted.set_option(asio::socket_base::send_buffer_size(kSocketBuffer));
+    client_.next_layer().socket().set_option(asio::socket_base::receive_buffer_size(kSocketBuffer));
     server_ = std::make_unique<ServerWs>(beast::tcp_stream(std::move(accepted)));
     server_->next_layer().set_owner(owner_);
     server_->read_message_max(1 << 20);
@@ -116,7 +124,7 @@ TEST_F(FrameOutputStreamTest, FramesQueuedDuringWritesArriveWholeAndInOrderAroun
   };
 
   // Queue in bursts between turns of the loop while the client does not read yet. The 40 MB of frames are
-  // more than the kernel's socket buffers hold, so writes stall and new frames arrive while earlier ones are
+  // far more than the socket buffers hold, so writes stall and new frames arrive while earlier ones are
   // in flight; then the client reads everything.
   std::size_t queued = 0;
   while (queued < kFrames) {

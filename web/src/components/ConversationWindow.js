@@ -198,7 +198,9 @@ export function ConversationWindow({ conv }) {
   const histRef = useRef(null);
   const taRef = useRef(null);
   const atBottom = useRef(true);
-  const seen = useRef({ prependSeq: conv.prependSeq, height: 0, top: 0, count: 0 });
+  // `scrolledTo`: where the pane was after the last scroll event or the last scroll made here, to tell the reader's
+  // own move up from the scroll events that the pinning below causes.
+  const seen = useRef({ prependSeq: conv.prependSeq, height: 0, top: 0, count: 0, scrolledTo: 0 });
   const focused = state.focused === conv.roomId;
   const title = convTitle(conv);
   const peer = conv.kind === 'dm' ? state.users.get(conv.peerId) || {} : null;
@@ -211,8 +213,10 @@ export function ConversationWindow({ conv }) {
     if (conv.prependSeq !== s.prependSeq) {
       el.scrollTop = el.scrollHeight - s.height + s.top;
       s.prependSeq = conv.prependSeq;
+      s.scrolledTo = el.scrollTop;
     } else if (atBottom.current && (conv.items.length !== s.count || el.scrollHeight !== s.height)) {
       el.scrollTop = el.scrollHeight;
+      s.scrolledTo = el.scrollTop;
     }
     s.height = el.scrollHeight;
     s.top = el.scrollTop;
@@ -229,9 +233,14 @@ export function ConversationWindow({ conv }) {
 
   const onScroll = (e) => {
     const el = e.currentTarget;
+    // Older history is for a reader who scrolls up to the top. Pinning the newest line into view fires scroll events
+    // too, and when the history overflows the pane by less than 30 px it leaves scrollTop near 0: without this the
+    // window loaded older pages by itself as soon as it opened.
+    const movedUp = el.scrollTop < seen.current.scrolledTo;
+    seen.current.scrolledTo = el.scrollTop;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     seen.current.top = el.scrollTop;
-    if (el.scrollTop < 30 && conv.hasMore && conv.historyLoaded && !conv.loadingOlder) {
+    if (movedUp && el.scrollTop < 30 && conv.hasMore && conv.historyLoaded && !conv.loadingOlder) {
       seen.current.height = el.scrollHeight;
       loadOlder(conv);
     }
