@@ -93,12 +93,14 @@ describe('web UI: two people chatting', { timeout: 300_000 }, () => {
     await alex.page.waitForSelector('[data-testid=group-online] [data-testid=contact-user_10][data-status=away]');
     await alex.page.locator('[data-testid=contact-user_6] [data-testid=contact-pm]', { hasText: 'essay due' }).waitFor();
     // Groups collapse and expand.
-    // (The list re-renders after the click: wait for it rather than count at once.)
-    const offlineContacts = () => document.querySelectorAll('[data-testid=group-offline] .contact').length;
+    // (The list re-renders after the click: wait for it rather than count at once. Locators, not a string for
+    // waitForFunction: when the first check fails, Playwright polls a string with eval, which the page's CSP
+    // refuses, so the test failed whenever the machine was slow enough to need a second check.)
+    const offlineContact = alex.page.locator('[data-testid=group-offline] .contact').first();
     await alex.page.click('[data-testid=group-toggle-offline]');
-    await alex.page.waitForFunction(`(${offlineContacts})() === 0`);
+    await offlineContact.waitFor({ state: 'detached' });
     await alex.page.click('[data-testid=group-toggle-offline]');
-    await alex.page.waitForFunction(`(${offlineContacts})() > 0`);
+    await offlineContact.waitFor({ state: 'attached' });
   });
 
   it('chats both ways in a DM, with "says:" lines and emoticons as pictures', { skip: skip || false }, async () => {
