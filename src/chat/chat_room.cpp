@@ -332,15 +332,8 @@ void ChatRoom::broadcast(const net::SharedFrame& frame, std::uint64_t except_con
   for (const auto& [id, m] : members_) {
     if (id == except_connection || (!except_user.empty() && m.user_id == except_user)) continue;
     if (auto c = m.conn.lock()) {
-      try {
-        c->send(frame);
-        ++delivered;
-      } catch (...) {
-        // One recipient's fault must not cost the others their copy: that connection goes, the rest get it.
-        util::report_handler_exception(util::HandlerSite::kActor, info_.id,
-                                       util::current_exception_message());
-        c->close(1011, "Internal server error");
-      }
+      net::send_or_close(*c, frame, info_.id);
+      ++delivered;
     }
   }
   // One atomic add per broadcast, not per member.

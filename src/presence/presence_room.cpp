@@ -104,7 +104,7 @@ void PresenceRoom::arm_idle_timer() {
 void PresenceRoom::broadcast(const net::SharedFrame& frame, std::uint64_t except_connection) {
   for (const auto& [id, m] : members_) {
     if (id == except_connection) continue;
-    if (auto c = m.conn.lock()) c->send(frame);
+    if (auto c = m.conn.lock()) net::send_or_close(*c, frame, "presence");
   }
 }
 
@@ -299,7 +299,7 @@ void PresenceRoom::notify(const std::vector<std::string>& user_ids, const chat::
   post([this, user_ids, frame] {
     for (const auto& [id, m] : members_) {
       if (std::find(user_ids.begin(), user_ids.end(), m.user_id) == user_ids.end()) continue;
-      if (auto c = m.conn.lock()) c->send(frame);
+      if (auto c = m.conn.lock()) net::send_or_close(*c, frame, "presence");
     }
   });
 }

@@ -7,6 +7,7 @@
 
 #include "../net/fake_connection.hpp"
 #include "switchboard/presence/presence_room.hpp"
+#include "switchboard/util/handler_guard.hpp"
 
 namespace switchboard::presence {
 namespace {
@@ -338,6 +339,29 @@ TEST_F(PresenceRoomGlobalTest, StopStopsTheBus) {
   room_->stop();
   drain();
   EXPECT_TRUE(bus_->stopped);
+}
+
+TEST_F(PresenceRoomGlobalTest, AConnectionThatThrowsIsClosedAndTheOthersStillHearOfChanges) {
+  auto broken = std::make_shared<FakeConnection>(3);
+  room_->join(broken, "bob");  // a second tab of bob's
+  drain();
+  broken->throw_on_send = true;
+  const auto before = util::handler_exception_count(util::HandlerSite::kActor);
+  auto alice = std::make_shared<FakeConnection>(1);
+  room_->join(alice, "alice");  // announced to both of bob's tabs; one of them throws
+  drain();
+  EXPECT_EQ(broken->closed_with, 1011);
+  EXPECT_EQ(util::handler_exception_count(util::HandlerSite::kActor), before + 1);
+  const auto heard = [&](const char* type, const char* key, const char* value) {
+    for (const auto& f : bob_->frames)
+      if (f["type"] == type && f.value(key, "") == value) return true;
+    return false;
+  };
+  EXPECT_TRUE(heard("presence_join", "userId", "alice")) << "the healthy tab still gets the join";
+  // And the actor goes on: alice's next change reaches bob too.
+  room_->deliver(alice->connection_id(), chat::PresenceFrame{chat::PresenceUpdateFrame{Status::kBusy}});
+  drain();
+  EXPECT_TRUE(heard("presence_update", "status", "busy"));
 }
 
 }  // namespace
