@@ -104,7 +104,8 @@ describe('start-up', () => {
     const server = await startServer();
     await waitUntil(() => portFromLogs(server.logs()), { what: 'the listening line' });
     assert.equal(portFromLogs(server.logs()), server.port);
-    assert.ok(server.logs().includes(`listening on http://127.0.0.1:${server.port}`));
+    // The port may come from the port file before the log line is through the pipe: wait for the line.
+    await waitUntil(() => server.logs().includes(`listening on http://127.0.0.1:${server.port}`), { what: 'the start-up line' });
     const fromFile = await waitUntil(() => Number(fs.readFileSync(server.portFile, 'utf8').trim()), { what: 'the port file' });
     assert.equal(fromFile, server.port);
     assert.notEqual(server.port, 0);

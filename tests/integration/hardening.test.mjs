@@ -269,7 +269,7 @@ describe('TLS (server.tls_cert_file / server.tls_key_file)', () => {
   }
 
   it('logs https:// on start-up and serves the API over HTTPS with HSTS', async () => {
-    assert.match(server.logs(), /listening on https:\/\/127\.0\.0\.1:\d+/);
+    await waitUntil(() => /listening on https:\/\/127\.0\.0\.1:\d+/.test(server.logs()), { what: 'the https:// start-up line' });
     const res = await httpsRequest('GET', '/api/config');
     assert.equal(res.status, 200);
     assert.match(res.headers['strict-transport-security'] ?? '', /max-age=\d+/);
