@@ -102,7 +102,8 @@ void ApiService::register_routes() {
               [this](HttpRequest& req, Respond respond) { metrics_endpoint_.handle(req, respond); });
   router_.add("GET", "/readyz", [this](HttpRequest& req, Respond respond) {
     if (deps_.ready && !deps_.ready())
-      return respond(failure(req, ErrorCode::kUnavailable, "The server is shutting down."));
+      return respond(failure(req, ErrorCode::kUnavailable,
+                             "Not ready: the server is shutting down, or Redis is not reachable."));
     respond(success(req, {{"status", "ready"}}));
   });
   router_.set_fallback([this](HttpRequest& req, Respond respond) {

@@ -231,6 +231,17 @@ export async function startServer({ config = {}, env = {}, args = [], listen = '
   server.baseUrl = `http://127.0.0.1:${port}`;
   server.wsUrl = `ws://127.0.0.1:${port}`;
   server.origin = server.baseUrl;
+  // With Redis, the port is known (the "listening on" line) a moment before the Redis links are up, and a login in
+  // that moment gets 503. Wait for /readyz (200 once Redis is connected), as a load balancer would; give up
+  // quietly after a few seconds, for tests that start a server whose Redis is down on purpose.
+  if (childEnv.SWITCHBOARD_REDIS_URL) {
+    const readyBy = Math.min(deadline, Date.now() + 5_000);
+    while (Date.now() < readyBy && exitStatus === null) {
+      const res = await request(server, 'GET', '/readyz', { timeoutMs: 2_000 }).catch(() => null);
+      if (res?.status === 200) break;
+      await sleep(25);
+    }
+  }
   return server;
 }
 
