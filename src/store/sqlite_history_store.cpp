@@ -229,7 +229,7 @@ using ReadOp = std::function<void(Reader*, std::error_code)>;
 
 struct SqliteHistoryStore::Impl {
   Options options;
-  std::string path;  // for messages
+  std::string path;                                   // for messages
   std::shared_ptr<spdlog::logger> log = store_log();  // opened after logging is set up
 
   // Writer side. The connection and statements are touched only by the writer thread once it runs.
