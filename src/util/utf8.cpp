@@ -45,20 +45,25 @@ bool is_space(std::int32_t cp) {
 }
 
 // Copies whole code points of `text` while both limits allow; malformed bytes become U+FFFD, one at a time.
-std::string truncate(std::string_view text, std::size_t max_code_points, std::size_t max_bytes) {
+// `consumed`, when given, is how many bytes of `text` the copy covers.
+std::string truncate(std::string_view text, std::size_t max_code_points, std::size_t max_bytes,
+                     std::size_t* consumed = nullptr) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));
   std::size_t count = 0;
-  for (std::size_t i = 0; i < text.size() && count < max_code_points;) {
-    const std::size_t start = i;
-    const bool ok = decode(text, i) >= 0;
-    if (!ok) i = start + 1;
-    const std::string_view piece = ok ? text.substr(start, i - start) : kReplacement;
+  std::size_t i = 0;
+  while (i < text.size() && count < max_code_points) {
+    std::size_t next = i;
+    const bool ok = decode(text, next) >= 0;
+    if (!ok) next = i + 1;
+    const std::string_view piece = ok ? text.substr(i, next - i) : kReplacement;
     if (out.size() + piece.size() > max_bytes) break;
     out += piece;
     ++count;
+    i = next;
   }
+  if (consumed) *consumed = i;
   return out;
 }
 
@@ -73,9 +78,10 @@ std::string utf8_truncate_bytes(std::string_view text, std::size_t max_bytes) {
 }
 
 std::string utf8_excerpt(std::string_view text, std::size_t max_code_points) {
-  std::string out = utf8_truncate(text, max_code_points);
-  // Shorter than the input: cut (a replaced byte grows to three, so it never makes the output shorter).
-  if (out.size() < text.size()) out += "\xE2\x80\xA6";  // …
+  std::size_t consumed = 0;
+  std::string out = truncate(text, max_code_points, std::string::npos, &consumed);
+  // Cut is judged on the input: a replaced byte grows to three, so output sizes say nothing about it.
+  if (consumed < text.size()) out += "\xE2\x80\xA6";  // …
   return out;
 }
 

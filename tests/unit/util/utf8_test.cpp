@@ -86,6 +86,8 @@ TEST(Utf8Excerpt, AddsAnEllipsisOnlyWhenItCut) {
   EXPECT_EQ(utf8_excerpt("\xF0\x9F\x98\x80\xF0\x9F\x98\x80", 1), "\xF0\x9F\x98\x80\xE2\x80\xA6");
   EXPECT_EQ(utf8_excerpt("", 0), "");
   EXPECT_EQ(utf8_excerpt("\xff", 5), "\xEF\xBF\xBD");  // repaired, not cut
+  // Cut after repairs that made it longer than the input: still marked as cut.
+  EXPECT_EQ(utf8_excerpt("\xff\xff\xff\xff", 2), "\xEF\xBF\xBD\xEF\xBF\xBD\xE2\x80\xA6");
 }
 
 TEST(Utf8, Blank) {
