@@ -5,12 +5,9 @@
 namespace switchboard::util {
 
 // The one way Switchboard turns JSON into text (frames, REST bodies, Redis payloads, logs, analytics, files).
-// It cannot throw: a string that is not valid UTF-8 (a path, a header, a byte-cut quote) is written with each
-// bad byte replaced by U+FFFD, where nlohmann's plain dump() would throw type_error 316. A unit test keeps
-// every other dump() out of src/.
+// It cannot throw: a string that is not valid UTF-8 (a path, a header, a byte-cut quote) is written with
+// U+FFFD for each malformed sequence, where nlohmann's plain dump() would throw type_error 316. A unit test
+// keeps every other dump() out of src/.
 std::string json_text(const nlohmann::json& value);
-
-// The same, indented for people (config dumps, saved files).
-std::string json_text_pretty(const nlohmann::json& value, int indent = 2);
 
 }  // namespace switchboard::util
